@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs everything Orfeas needs on a fresh Debian 12 machine (run as root): the compiler and
+# build tools, the Debian libraries we link, and the Python packages the tests and benchmarks use
+# as independent oracles. Safe to run again.
+set -euo pipefail
+
+apt_packages=(
+  build-essential cmake ninja-build pkg-config git python3
+  libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
+  libcli11-dev nlohmann-json3-dev libspdlog-dev
+  libmeshoptimizer-dev libtinygltf-dev lib3mf-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libassimp-dev assimp-utils
+)
+# The Python used by the tests: whichever python3 is first on PATH.
+python_packages=(numpy trimesh scikit-image pillow)
+
+missing=()
+for p in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing Debian packages: ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! python3 -c 'import numpy, trimesh, skimage, PIL' 2>/dev/null; then
+  echo "setup: installing Python packages: ${python_packages[*]}" >&2
+  python3 -m pip install -q --disable-pip-version-check "${python_packages[@]}"
+fi
