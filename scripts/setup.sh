@@ -8,12 +8,12 @@ apt_packages=(
   build-essential cmake ninja-build pkg-config git python3
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
   libcli11-dev nlohmann-json3-dev libspdlog-dev
-  libmeshoptimizer-dev libtinygltf-dev lib3mf-dev
+  libmeshoptimizer-dev libtinygltf-dev lib3mf-dev libzip-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libassimp-dev assimp-utils
 )
 # The Python used by the tests: whichever python3 is first on PATH.
-python_packages=(numpy trimesh scikit-image pillow)
+python_packages=(numpy trimesh scikit-image pillow pytest lxml networkx)
 
 missing=()
 for p in "${apt_packages[@]}"; do
@@ -26,7 +26,7 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-if ! python3 -c 'import numpy, trimesh, skimage, PIL' 2>/dev/null; then
+if ! python3 -c 'import numpy, trimesh, skimage, PIL, pytest, lxml, networkx' 2>/dev/null; then
   echo "setup: installing Python packages: ${python_packages[*]}" >&2
   python3 -m pip install -q --disable-pip-version-check "${python_packages[@]}"
 fi

@@ -6,5 +6,5 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/build.sh
 mkdir -p out
-./build/src/orfeas/cli/orfeas generate examples/mug.png -o out/mug.stl --report out/mug.report.json
-echo "wrote out/mug.stl and out/mug.report.json"
+./build/src/orfeas/cli/orfeas generate examples/duck.jpg -o out/duck.stl --report out/duck.report.json
+echo "wrote out/duck.stl and out/duck.report.json"

@@ -1,0 +1,30 @@
+// The `orfeas` command line.
+#include <cstdio>
+
+#include <CLI/CLI.hpp>
+
+#include "orfeas/cli/generate_command.h"
+
+int main(int argc, char** argv) {
+  CLI::App app("Orfeas: photos of objects to 3D-printable meshes", "orfeas");
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "orfeas 0.1.0");
+
+  orfeas::GenerateArgs generate;
+  CLI::App* generate_cmd = orfeas::add_generate_command(app, generate);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "orfeas: error: %s (see orfeas --help)\n", e.what());
+    return 2;
+  }
+  if (generate_cmd->parsed()) return orfeas::run_generate(generate);
+  return 2;
+}

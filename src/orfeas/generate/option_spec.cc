@@ -1,0 +1,89 @@
+#include "orfeas/generate/option_spec.h"
+
+#include <cmath>
+#include <string>
+
+#include "orfeas/core/error.h"
+
+namespace orfeas {
+namespace {
+
+const OptionSpec* find_spec(std::span<const OptionSpec> specs, std::string_view name) {
+  for (const OptionSpec& spec : specs) {
+    if (spec.name == name) return &spec;
+  }
+  return nullptr;
+}
+
+std::string known_names(std::span<const OptionSpec> specs) {
+  std::string names;
+  for (const OptionSpec& spec : specs) {
+    if (!names.empty()) names += ", ";
+    names += spec.name;
+  }
+  return names;
+}
+
+nlohmann::json checked_value(const OptionSpec& spec, const nlohmann::json& value) {
+  const std::string name(spec.name);
+  if (!value.is_number()) {
+    throw Error(ErrorCode::kBadInput, "option '" + name + "' must be a number",
+                {{"option", name}});
+  }
+  const double v = value.get<double>();
+  if (spec.integer && v != std::floor(v)) {
+    throw Error(ErrorCode::kBadInput, "option '" + name + "' must be a whole number",
+                {{"option", name}});
+  }
+  if (!(v >= spec.min && v <= spec.max)) {
+    throw Error(ErrorCode::kBadInput,
+                "option '" + name + "' must be between " + nlohmann::json(spec.min).dump() +
+                    " and " + nlohmann::json(spec.max).dump(),
+                {{"option", name}, {"minimum", spec.min}, {"maximum", spec.max}});
+  }
+  if (spec.integer) return static_cast<long long>(v);
+  return v;
+}
+
+}  // namespace
+
+nlohmann::json resolve_options(std::span<const OptionSpec> specs, const nlohmann::json& given) {
+  if (!given.is_null() && !given.is_object()) {
+    throw Error(ErrorCode::kBadInput, "options must be a JSON object");
+  }
+  nlohmann::json resolved = nlohmann::json::object();
+  if (given.is_object()) {
+    for (const auto& [name, value] : given.items()) {
+      const OptionSpec* spec = find_spec(specs, name);
+      if (spec == nullptr) {
+        throw Error(ErrorCode::kBadInput,
+                    "unknown option '" + name + "' (known: " + known_names(specs) + ")",
+                    {{"option", name}});
+      }
+      resolved[name] = checked_value(*spec, value);
+    }
+  }
+  for (const OptionSpec& spec : specs) {
+    const std::string name(spec.name);
+    if (!resolved.contains(name)) {
+      resolved[name] = checked_value(spec, spec.fallback);
+    }
+  }
+  return resolved;
+}
+
+nlohmann::json options_schema(std::span<const OptionSpec> specs) {
+  nlohmann::json properties = nlohmann::json::object();
+  for (const OptionSpec& spec : specs) {
+    properties[std::string(spec.name)] = {
+        {"type", spec.integer ? "integer" : "number"},
+        {"minimum", spec.min},
+        {"maximum", spec.max},
+        {"default", spec.fallback},
+        {"description", spec.description},
+    };
+  }
+  return {{"type", "object"}, {"additionalProperties", false}, {"properties", properties}};
+}
+
+}  // namespace orfeas
