@@ -12,15 +12,17 @@
 namespace orfeas {
 
 struct ImageLimits {
-  std::int64_t max_bytes = 64ll << 20;     // encoded size
-  std::int64_t max_pixels = 50'000'000;    // width * height
-  int max_side = 16384;                    // width and height each
+  std::int64_t max_bytes = 64ll << 20;   // encoded size
+  std::int64_t max_pixels = 50'000'000;  // width * height
+  int max_side = 16384;                  // width and height each
 };
 
 // Returns 8-bit pixels: CV_8UC4 (BGRA) when the file carries an alpha channel, else CV_8UC3 (BGR).
-// Gray and palette images are expanded, 16-bit samples scaled to 8 bits, EXIF orientation applied.
+// Gray and palette images are expanded, 16-bit samples scaled to 8 bits, the EXIF orientation of a
+// JPEG applied (so width and height swap for orientations 5 to 8).
 // Limits are checked on the header before decoding.
-// Throws Error{kTooLarge} past a limit, Error{kBadInput} for anything unreadable or truncated.
+// Throws Error{kTooLarge} past a limit (the message names the size and the limit), Error{kBadInput}
+// with a one-line reason for anything unreadable, corrupt or truncated.
 cv::Mat decode_image(std::span<const std::uint8_t> bytes, const ImageLimits& limits = {});
 
 // Reads a whole file. Throws Error{kBadInput} if it cannot be read (missing, a directory,
