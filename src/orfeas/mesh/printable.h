@@ -14,10 +14,10 @@
 namespace orfeas {
 
 struct PrintableOptions {
-  double size_mm = 100.0;             // longest side of the printed object
-  std::size_t target_faces = 40000;   // 0 = keep all
-  double min_wall_mm = 1.0;           // thinner walls raise a warning
-  int threads = 0;                    // marching cubes threads, 0 = one per core
+  double size_mm = 100.0;            // longest side of the printed object
+  std::size_t target_faces = 40000;  // 0 = keep all
+  double min_wall_mm = 1.0;          // thinner walls raise a warning
+  int threads = 0;                   // marching cubes threads, 0 = one per core
 };
 
 struct PrintReport {
@@ -41,8 +41,10 @@ struct PrintableMesh {
   PrintReport report;
 };
 
-// marching cubes → remove floaters → drop degenerate triangles → simplify → place → measure.
-// Reports stage "mesh" progress. Throws Error{kInternal} if the field holds no surface.
+// marching cubes → remove floaters → drop degenerate triangles → simplify (and drop any sliver it
+// cut loose) → place → measure. A field that is not closed is first closed off with a layer of
+// outside samples, with a warning, so the mesh is always closed. Reports stage "mesh" progress.
+// Throws Error{kInternal} if the field holds no surface.
 PrintableMesh make_printable(const Field& field, const PrintableOptions& options,
                              const ProgressFn& progress = {});
 
