@@ -74,6 +74,13 @@ Silhouette sample_silhouette(const Cutout& cutout, int resolution) {
   return s;
 }
 
+// The intersection of two solids given by distances (positive inside), with the edge where their
+// surfaces meet rounded to `radius`: the rim along the outline becomes a bead, not a sharp wall.
+float rounded_intersection(float a, float b, float radius) {
+  const float da = std::max(radius - a, 0.0f), db = std::max(radius - b, 0.0f);
+  return std::max(radius, std::min(a, b)) - std::sqrt(da * da + db * db);
+}
+
 // Red-black successive over-relaxation sweeps of the membrane equation (see solve_membrane).
 void relax(const cv::Mat& inside, cv::Mat& u, int sweeps) {
   constexpr float kOmega = 1.8f;
@@ -161,7 +168,7 @@ Field InflateGenerator::generate_one(const Cutout& cutout, const nlohmann::json&
       const float dy = float(j - half);  // negative towards the viewer
       for (int i = 0; i < field.nx; ++i) {
         const float thickness = dy < 0 ? front_row[i] + dy : back_row[i] - dy;
-        field.at(i, j, k) = std::min(sd_row[i], thickness);
+        field.at(i, j, k) = rounded_intersection(sd_row[i], thickness, min_half);
       }
     }
   }
