@@ -8,9 +8,10 @@ apt_packages=(
   build-essential cmake ninja-build pkg-config git python3
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
   libcli11-dev nlohmann-json3-dev libspdlog-dev
-  libmeshoptimizer-dev libtinygltf-dev lib3mf-dev libzip-dev
+  libmeshoptimizer-dev libtinygltf-dev lib3mf-dev libzip-dev libsqlite3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libassimp-dev assimp-utils
+  gcovr clang libclang-rt-14-dev
 )
 # The Python used by the tests: whichever python3 is first on PATH.
 python_packages=(numpy trimesh scikit-image pillow pytest lxml networkx)
