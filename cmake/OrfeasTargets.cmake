@@ -6,13 +6,14 @@ function(orfeas_library name)
   target_link_libraries(orfeas_${name} PUBLIC ${ARG_DEPS})
 endfunction()
 
-# orfeas_test(NAME SOURCES ... DEPS ... [LABELS ...]): one GoogleTest binary, NAME_test, whose
-# tests CTest discovers one by one. Tests run with the source tree's tests/data as ORFEAS_TEST_DATA.
+# orfeas_test(NAME SOURCES ... DEPS ... [LABELS ...] [PROPERTIES ...]): one GoogleTest binary,
+# NAME_test, whose tests CTest discovers one by one, each with the given test properties. Tests run
+# with the source tree's tests/data as ORFEAS_TEST_DATA.
 function(orfeas_test name)
   if(NOT ORFEAS_BUILD_TESTS)
     return()
   endif()
-  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS;PROPERTIES" ${ARGN})
   if(NOT ARG_LABELS)
     set(ARG_LABELS unit)
   endif()
@@ -22,6 +23,6 @@ function(orfeas_test name)
     ORFEAS_TEST_DATA="${PROJECT_SOURCE_DIR}/tests/data"
     ORFEAS_PYTHON="${Python3_EXECUTABLE}")
   gtest_discover_tests(${name}_test
-    PROPERTIES LABELS "${ARG_LABELS}"
+    PROPERTIES LABELS "${ARG_LABELS}" ${ARG_PROPERTIES}
     DISCOVERY_TIMEOUT 60)
 endfunction()

@@ -12,6 +12,8 @@ apt_packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libassimp-dev assimp-utils
   gcovr clang libclang-rt-14-dev
+  postgresql libpq-dev
+  libboost1.81-dev
 )
 # The Python used by the tests: whichever python3 is first on PATH.
 python_packages=(numpy trimesh scikit-image pillow pytest lxml networkx)

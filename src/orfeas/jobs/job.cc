@@ -3,6 +3,7 @@
 #include <array>
 #include <cstdio>
 #include <ctime>
+#include <random>
 
 #include "orfeas/core/error.h"
 
@@ -67,6 +68,39 @@ nlohmann::json to_json(const Job& job) {
           {"created_at", format_timestamp(job.created_at)},
           {"started_at", timestamp_or_null(job.started_at)},
           {"finished_at", timestamp_or_null(job.finished_at)}};
+}
+
+std::string new_job_id() {
+  std::random_device random;
+  std::array<char, 33> text{};
+  std::snprintf(text.data(), text.size(), "%08x%08x%08x%08x", random(), random(), random(),
+                random());
+  return text.data();
+}
+
+Job queued_job(const NewJob& request, const std::optional<std::string>& batch_id, Timestamp now) {
+  Job job;
+  job.id = new_job_id();
+  job.priority = request.priority;
+  job.submitter = request.submitter;
+  job.idempotency_key = request.idempotency_key;
+  job.method = request.method;
+  job.options = request.options;
+  job.batch_key = request.batch_key;
+  job.batch_id = batch_id;
+  job.input_path = request.input_path;
+  job.max_attempts = request.max_attempts;
+  job.created_at = now;
+  return job;
+}
+
+bool is_retryable(ErrorCode code) {
+  return code == ErrorCode::kInternal || code == ErrorCode::kUnavailable ||
+         code == ErrorCode::kCancelled;
+}
+
+Error job_not_found(std::string_view job_id) {
+  return Error(ErrorCode::kNotFound, "no job with id " + std::string(job_id));
 }
 
 }  // namespace orfeas

@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "orfeas/core/error.h"
+
 namespace orfeas {
 
 // Wall-clock time at millisecond precision, the precision stores keep.
@@ -76,5 +78,20 @@ nlohmann::json to_json(const Job& job);
 
 // "2024-05-01T12:30:00.250Z".
 std::string format_timestamp(Timestamp time);
+
+// Helpers every JobStore shares.
+
+// 128 random bits in hex: unique across processes without coordination.
+std::string new_job_id();
+
+// The queued job a request becomes, with a fresh id.
+Job queued_job(const NewJob& request, const std::optional<std::string>& batch_id, Timestamp now);
+
+// Whether a failed attempt may be retried: internal and unavailable errors, and a worker that was
+// cancelled by its own shutdown. Errors that blame the input fail the job at once.
+bool is_retryable(ErrorCode code);
+
+// Error{kNotFound} naming the job.
+Error job_not_found(std::string_view job_id);
 
 }  // namespace orfeas

@@ -11,8 +11,10 @@
 
 #include "orfeas/core/error.h"
 #include "orfeas/jobs/job_store.h"
+#include "orfeas/jobs/postgres_job_store.h"
 #include "orfeas/jobs/sqlite_job_store.h"
 #include "orfeas/jobs/test_directory.h"
+#include "orfeas/jobs/test_postgres.h"
 
 namespace orfeas {
 namespace {
@@ -553,6 +555,10 @@ TEST_P(JobStoreConformanceTest, ConcurrentClaimsNeverHandOutAJobTwice) {
 const JobStoreFactory kStores[] = {
     {"Sqlite",
      [](const fs::path& dir) { return std::make_unique<SqliteJobStore>(dir / "jobs.db"); }},
+    {"Postgres",
+     [](const fs::path& dir) {
+       return std::make_unique<PostgresJobStore>(test_postgres_schema(dir));
+     }},
 };
 
 INSTANTIATE_TEST_SUITE_P(AllStores, JobStoreConformanceTest, testing::ValuesIn(kStores),

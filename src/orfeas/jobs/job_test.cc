@@ -85,5 +85,29 @@ TEST(JobToJsonTest, FinishedJobShowsItsErrorBatchAndTimes) {
   EXPECT_EQ(json["finished_at"], "2024-05-01T12:30:02.750Z");
 }
 
+TEST(QueuedJobTest, CopiesTheRequestWithAFreshId) {
+  NewJob request;
+  request.submitter = "web:127.0.0.1";
+  request.method = "inflate";
+  request.priority = 3;
+  const Job a = queued_job(request, std::string("batch"), Timestamp(std::chrono::milliseconds(5)));
+  const Job b = queued_job(request, std::nullopt, Timestamp(std::chrono::milliseconds(5)));
+  EXPECT_EQ(a.id.size(), 32u);
+  EXPECT_NE(a.id, b.id);
+  EXPECT_EQ(a.status, JobStatus::kQueued);
+  EXPECT_EQ(a.priority, 3);
+  EXPECT_EQ(a.batch_id, "batch");
+  EXPECT_EQ(a.submitter, "web:127.0.0.1");
+}
+
+TEST(IsRetryableTest, OnlyFailuresThatDoNotBlameTheInput) {
+  EXPECT_TRUE(is_retryable(ErrorCode::kInternal));
+  EXPECT_TRUE(is_retryable(ErrorCode::kUnavailable));
+  EXPECT_TRUE(is_retryable(ErrorCode::kCancelled));
+  EXPECT_FALSE(is_retryable(ErrorCode::kBadInput));
+  EXPECT_FALSE(is_retryable(ErrorCode::kTooLarge));
+  EXPECT_EQ(job_not_found("abc").code(), ErrorCode::kNotFound);
+}
+
 }  // namespace
 }  // namespace orfeas

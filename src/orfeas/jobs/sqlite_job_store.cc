@@ -1,8 +1,6 @@
 #include "orfeas/jobs/sqlite_job_store.h"
 
 #include <array>
-#include <cstdio>
-#include <random>
 
 #include "orfeas/jobs/sqlite.h"
 
@@ -103,31 +101,6 @@ Job read_job(const SqliteRows& rows) {
   return job;
 }
 
-// 128 random bits in hex: unique across processes without coordination.
-std::string new_id() {
-  std::random_device random;
-  std::array<char, 33> text{};
-  std::snprintf(text.data(), text.size(), "%08x%08x%08x%08x", random(), random(), random(),
-                random());
-  return text.data();
-}
-
-Job queued_job(const NewJob& request, const std::optional<std::string>& batch_id, Timestamp now) {
-  Job job;
-  job.id = new_id();
-  job.priority = request.priority;
-  job.submitter = request.submitter;
-  job.idempotency_key = request.idempotency_key;
-  job.method = request.method;
-  job.options = request.options;
-  job.batch_key = request.batch_key;
-  job.batch_id = batch_id;
-  job.input_path = request.input_path;
-  job.max_attempts = request.max_attempts;
-  job.created_at = now;
-  return job;
-}
-
 void migrate(SqliteDatabase& db, const std::filesystem::path& path) {
   SqliteTransaction transaction(db);
   db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
@@ -159,15 +132,6 @@ SqliteDatabase open_database(const std::filesystem::path& path,
   return db;
 }
 
-bool is_retryable(ErrorCode code) {
-  return code == ErrorCode::kInternal || code == ErrorCode::kUnavailable ||
-         code == ErrorCode::kCancelled;
-}
-
-Error not_found(std::string_view job_id) {
-  return Error(ErrorCode::kNotFound, "no job with id " + std::string(job_id));
-}
-
 }  // namespace
 
 struct SqliteJobStore::Connection {
@@ -187,7 +151,7 @@ struct SqliteJobStore::Connection {
 
   Job get(std::string_view job_id) {
     SqliteRows rows = find.query(job_id);
-    if (!rows.next()) throw not_found(job_id);
+    if (!rows.next()) throw job_not_found(job_id);
     return read_job(rows);
   }
 
@@ -272,7 +236,7 @@ std::vector<EnqueueResult> SqliteJobStore::enqueue_batch(std::span<const NewJob>
   Connection& c = *connection_;
   SqliteTransaction transaction(c.db);
   std::optional<std::string> batch_id;
-  if (jobs.size() > 1) batch_id = new_id();
+  if (jobs.size() > 1) batch_id = new_job_id();
   std::vector<EnqueueResult> results;
   for (const NewJob& request : jobs) {
     if (request.idempotency_key) {
@@ -391,7 +355,7 @@ std::vector<Job> SqliteJobStore::list(const JobFilter& filter) {
 std::optional<std::size_t> SqliteJobStore::queue_position(std::string_view job_id) {
   std::lock_guard lock(mutex_);
   SqliteRows rows = connection_->position.query(job_id);
-  if (!rows.next()) throw not_found(job_id);
+  if (!rows.next()) throw job_not_found(job_id);
   if (rows.is_null(1)) return std::nullopt;
   return static_cast<std::size_t>(rows.integer(1));
 }
