@@ -70,6 +70,9 @@ class JobStore {
   // order. Returns nothing when no job is queued. A job is never claimed by two callers at once.
   virtual std::vector<Claim> claim_batch(std::size_t max_jobs, std::chrono::milliseconds lease,
                                          Timestamp now) = 0;
+  // The jobs claim_batch(max_jobs, ...) would claim now, in the same order, left queued: a
+  // scheduler looks before it claims, to wait for a fuller batch.
+  virtual std::vector<Job> peek_batch(std::size_t max_jobs) = 0;
 
   // The calls that take a Lease return false, and change nothing, when the lease is no longer
   // held: the job was cancelled (the worker should stop at its next checkpoint), requeued after

@@ -256,6 +256,28 @@ TEST_P(JobStoreConformanceTest, ABatchTakesOnlyTheBatchKeyOfTheBestJob) {
   EXPECT_TRUE(store_->claim_batch(0, kLease, kT0).empty());
 }
 
+TEST_P(JobStoreConformanceTest, PeekShowsTheNextBatchWithoutClaimingIt) {
+  EXPECT_TRUE(store_->peek_batch(3).empty());
+  std::string x1 = enqueue(request("a", "x", 0), at(0));
+  std::string y1 = enqueue(request("a", "y", 1), at(1));
+  std::string y2 = enqueue(request("b", "y", 1), at(2));
+  std::string y3 = enqueue(request("a", "y", 1), at(3));
+
+  std::vector<Job> peeked = store_->peek_batch(3);
+  std::vector<std::string> peeked_ids;
+  for (const Job& job : peeked) peeked_ids.push_back(job.id);
+  EXPECT_EQ(peeked_ids, (std::vector{y1, y2, y3}));
+  EXPECT_EQ(peeked.front().status, JobStatus::kQueued);
+  EXPECT_EQ(peeked.front().created_at, at(1));
+  EXPECT_EQ(store_->peek_batch(3), peeked);  // nothing was claimed
+  EXPECT_EQ(ids_of(store_->claim_batch(2, kLease, kT0)), (std::vector{y1, y2}));
+  EXPECT_EQ(store_->peek_batch(3).size(), 1u);
+  EXPECT_EQ(store_->peek_batch(3).front().id, y3);
+  EXPECT_TRUE(store_->peek_batch(0).empty());
+  EXPECT_EQ(ids_of(store_->claim_batch(3, kLease, kT0)), (std::vector{y3}));
+  EXPECT_EQ(store_->peek_batch(3).front().id, x1);
+}
+
 TEST_P(JobStoreConformanceTest, QueuePositionFollowsTheClaimOrder) {
   std::string a1 = enqueue(request("a"), at(0));
   std::string a2 = enqueue(request("a"), at(1));

@@ -228,6 +228,12 @@ struct PostgresJobStore::Connection {
                     lease_token = lease_token + 1, lease_expires_at = $3
     WHERE seq = $1 AND status = 'queued' RETURNING )sql",
                                              ", lease_token");
+  const std::string peek_batch = with_job_columns("SELECT ", R"sql( FROM jobs JOIN (
+      SELECT seq AS chosen_seq, priority AS chosen_priority, turn, served FROM queue
+      WHERE batch_key = (SELECT batch_key FROM queue
+                         ORDER BY priority DESC, turn, served, seq LIMIT 1)
+      ORDER BY priority DESC, turn, served, seq LIMIT $1) AS chosen ON chosen_seq = jobs.seq
+    ORDER BY chosen_priority DESC, turn, served, chosen_seq)sql");
   const std::string list = with_job_columns("SELECT ", R"sql( FROM jobs
     WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR submitter = $2)
     ORDER BY seq DESC LIMIT $3)sql");
@@ -293,6 +299,12 @@ std::vector<Claim> PostgresJobStore::claim_batch(std::size_t max_jobs,
   }
   transaction.commit();
   return claims;
+}
+
+std::vector<Job> PostgresJobStore::peek_batch(std::size_t max_jobs) {
+  std::lock_guard lock(mutex_);
+  Connection& c = *connection_;
+  return read_jobs(c.db.query(c.peek_batch, row_limit(max_jobs)));
 }
 
 bool PostgresJobStore::heartbeat(const Lease& lease, std::string_view stage, double progress,

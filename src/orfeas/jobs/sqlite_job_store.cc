@@ -168,6 +168,12 @@ struct SqliteJobStore::Connection {
     WHERE batch_key = (SELECT batch_key FROM queue
                        ORDER BY priority DESC, turn, served, seq LIMIT 1)
     ORDER BY priority DESC, turn, served, seq LIMIT ?1)sql"};
+  SqliteStatement peek_batch{db, with_job_columns("SELECT ", R"sql( FROM jobs JOIN (
+      SELECT seq AS chosen_seq, priority AS chosen_priority, turn, served FROM queue
+      WHERE batch_key = (SELECT batch_key FROM queue
+                         ORDER BY priority DESC, turn, served, seq LIMIT 1)
+      ORDER BY priority DESC, turn, served, seq LIMIT ?1) AS chosen ON chosen_seq = jobs.seq
+    ORDER BY chosen_priority DESC, turn, served, chosen_seq)sql")};
   SqliteStatement start{db, with_job_columns(R"sql(
     UPDATE jobs SET status = 'running', stage = '', progress = 0, started_at = ?2,
                     lease_token = lease_token + 1, lease_expires_at = ?3
@@ -279,6 +285,14 @@ std::vector<Claim> SqliteJobStore::claim_batch(std::size_t max_jobs,
   }
   transaction.commit();
   return claims;
+}
+
+std::vector<Job> SqliteJobStore::peek_batch(std::size_t max_jobs) {
+  std::lock_guard lock(mutex_);
+  SqliteRows rows = connection_->peek_batch.query(static_cast<std::int64_t>(max_jobs));
+  std::vector<Job> jobs;
+  while (rows.next()) jobs.push_back(read_job(rows));
+  return jobs;
 }
 
 bool SqliteJobStore::heartbeat(const Lease& lease, std::string_view stage, double progress,

@@ -31,6 +31,7 @@ class SqliteJobStore : public JobStore {
   std::vector<EnqueueResult> enqueue_batch(std::span<const NewJob> jobs, Timestamp now) override;
   std::vector<Claim> claim_batch(std::size_t max_jobs, std::chrono::milliseconds lease,
                                  Timestamp now) override;
+  std::vector<Job> peek_batch(std::size_t max_jobs) override;
   bool heartbeat(const Lease& lease, std::string_view stage, double progress,
                  Timestamp now) override;
   bool complete(const Lease& lease, std::string_view result_path, const nlohmann::json& report,
