@@ -78,6 +78,15 @@ std::string new_job_id() {
   return text.data();
 }
 
+void check_new_jobs(std::span<const NewJob> requests) {
+  for (const NewJob& request : requests) {
+    if (request.max_attempts < 1) {
+      throw Error(ErrorCode::kBadInput,
+                  "max_attempts must be at least 1, got " + std::to_string(request.max_attempts));
+    }
+  }
+}
+
 Job queued_job(const NewJob& request, const std::optional<std::string>& batch_id, Timestamp now) {
   Job job;
   job.id = new_job_id();

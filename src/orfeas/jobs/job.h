@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -83,6 +84,9 @@ std::string format_timestamp(Timestamp time);
 
 // 128 random bits in hex: unique across processes without coordination.
 std::string new_job_id();
+
+// Throws Error{kBadInput} unless every request is well-formed (max_attempts at least 1).
+void check_new_jobs(std::span<const NewJob> requests);
 
 // The queued job a request becomes, with a fresh id.
 Job queued_job(const NewJob& request, const std::optional<std::string>& batch_id, Timestamp now);

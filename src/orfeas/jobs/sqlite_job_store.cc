@@ -232,12 +232,7 @@ SqliteJobStore::~SqliteJobStore() = default;
 
 std::vector<EnqueueResult> SqliteJobStore::enqueue_batch(std::span<const NewJob> jobs,
                                                          Timestamp now) {
-  for (const NewJob& request : jobs) {
-    if (request.max_attempts < 1) {
-      throw Error(ErrorCode::kBadInput,
-                  "max_attempts must be at least 1, got " + std::to_string(request.max_attempts));
-    }
-  }
+  check_new_jobs(jobs);
   std::lock_guard lock(mutex_);
   Connection& c = *connection_;
   SqliteTransaction transaction(c.db);
