@@ -3,22 +3,15 @@
 #include <gtest/gtest.h>
 
 #include "orfeas/core/error.h"
+#include "orfeas/core/test_errors.h"
 
 namespace orfeas {
 namespace {
 
+using test::code_of;
+
 constexpr MeshFormat kAll[] = {MeshFormat::kStl, MeshFormat::kObj, MeshFormat::kPly,
                                MeshFormat::kGlb, MeshFormat::k3mf};
-
-ErrorCode code_of(auto&& call) {
-  try {
-    call();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  ADD_FAILURE() << "did not throw";
-  return ErrorCode::kInternal;
-}
 
 TEST(MeshFormatTest, NamesParseBackToTheirFormat) {
   for (MeshFormat format : kAll) {

@@ -15,9 +15,12 @@
 #include <nlohmann/json.hpp>
 
 #include "orfeas/core/error.h"
+#include "orfeas/core/test_errors.h"
 
 namespace orfeas {
 namespace {
+
+using test::code_of;
 
 namespace fs = std::filesystem;
 
@@ -46,16 +49,6 @@ T load(const std::string& bytes, std::size_t offset) {
 std::string read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-ErrorCode code_of(auto&& call) {
-  try {
-    call();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  ADD_FAILURE() << "did not throw";
-  return ErrorCode::kInternal;
 }
 
 // What trimesh, an independent reader, makes of a mesh file.

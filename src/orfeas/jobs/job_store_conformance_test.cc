@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "orfeas/core/error.h"
+#include "orfeas/core/test_errors.h"
 #include "orfeas/jobs/job_store.h"
 #include "orfeas/jobs/postgres_job_store.h"
 #include "orfeas/jobs/sqlite_job_store.h"
@@ -18,6 +19,8 @@
 
 namespace orfeas {
 namespace {
+
+using test::code_of;
 
 namespace fs = std::filesystem;
 using std::chrono::milliseconds;
@@ -46,16 +49,6 @@ NewJob request(std::string submitter, std::string batch_key = "inflate/192", int
   job.input_path = "/var/orfeas/inputs/photo.png";
   job.priority = priority;
   return job;
-}
-
-ErrorCode code_of(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  ADD_FAILURE() << "no Error thrown";
-  return ErrorCode::kInternal;
 }
 
 std::vector<std::string> ids_of(const std::vector<Claim>& claims) {

@@ -9,12 +9,15 @@
 #include <gtest/gtest.h>
 
 #include "orfeas/core/error.h"
+#include "orfeas/core/test_errors.h"
 #include "orfeas/jobs/postgres.h"
 #include "orfeas/jobs/test_directory.h"
 #include "orfeas/jobs/test_postgres.h"
 
 namespace orfeas {
 namespace {
+
+using test::error_of;
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;
@@ -28,16 +31,6 @@ NewJob request(std::string submitter) {
   job.batch_key = "inflate/192";
   job.input_path = "/in.png";
   return job;
-}
-
-Error error_of(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "no Error thrown";
-  return Error(ErrorCode::kInternal, "none");
 }
 
 class PostgresJobStoreTest : public testing::Test {

@@ -9,22 +9,15 @@
 #include <gtest/gtest.h>
 
 #include "orfeas/core/error.h"
+#include "orfeas/core/test_errors.h"
 #include "orfeas/jobs/test_postgres.h"
 
 namespace orfeas {
 namespace {
 
-using std::chrono::milliseconds;
+using test::code_of;
 
-ErrorCode code_of(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  ADD_FAILURE() << "no Error thrown";
-  return ErrorCode::kInternal;
-}
+using std::chrono::milliseconds;
 
 TEST(PostgresConnectionTest, ParametersAndValuesRoundTrip) {
   PostgresConnection db(test_postgres_conninfo());

@@ -14,11 +14,14 @@
 #include <gtest/gtest.h>
 
 #include "orfeas/core/error.h"
+#include "orfeas/core/test_errors.h"
 #include "orfeas/jobs/sqlite.h"
 #include "orfeas/jobs/test_directory.h"
 
 namespace orfeas {
 namespace {
+
+using test::error_of;
 
 namespace fs = std::filesystem;
 using std::chrono::milliseconds;
@@ -34,16 +37,6 @@ NewJob request() {
   job.batch_key = "inflate/192";
   job.input_path = "/in.png";
   return job;
-}
-
-Error error_of(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "no Error thrown";
-  return Error(ErrorCode::kInternal, "none");
 }
 
 std::string query_text(SqliteDatabase& db, std::string_view sql) {

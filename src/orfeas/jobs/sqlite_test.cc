@@ -6,10 +6,13 @@
 #include <gtest/gtest.h>
 
 #include "orfeas/core/error.h"
+#include "orfeas/core/test_errors.h"
 #include "orfeas/jobs/test_directory.h"
 
 namespace orfeas {
 namespace {
+
+using test::code_of;
 
 namespace fs = std::filesystem;
 using std::chrono::milliseconds;
@@ -19,16 +22,6 @@ class SqliteTest : public testing::Test {
   TestDirectory directory_;
   const fs::path& dir_ = directory_.path();
 };
-
-ErrorCode code_of(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  ADD_FAILURE() << "no Error thrown";
-  return ErrorCode::kInternal;
-}
 
 TEST_F(SqliteTest, BindsAndReadsEveryType) {
   SqliteDatabase db(dir_ / "t.db", milliseconds(100));
