@@ -14,9 +14,11 @@ apt_packages=(
   gcovr clang libclang-rt-14-dev
   postgresql libpq-dev
   libboost1.81-dev
+  libjs-three chromium chromium-driver
+  wrk curl
 )
 # The Python used by the tests: whichever python3 is first on PATH.
-python_packages=(numpy trimesh scikit-image pillow pytest lxml networkx)
+python_packages=(numpy trimesh scikit-image pillow pytest lxml networkx selenium)
 
 missing=()
 for p in "${apt_packages[@]}"; do
@@ -29,7 +31,7 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-if ! python3 -c 'import numpy, trimesh, skimage, PIL, pytest, lxml, networkx' 2>/dev/null; then
+if ! python3 -c 'import numpy, trimesh, skimage, PIL, pytest, lxml, networkx, selenium' 2>/dev/null; then
   echo "setup: installing Python packages: ${python_packages[*]}" >&2
   python3 -m pip install -q --disable-pip-version-check "${python_packages[@]}"
 fi

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include "orfeas/cli/generate_command.h"
+#include "orfeas/cli/serve_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app("Orfeas: photos of objects to 3D-printable meshes", "orfeas");
@@ -12,6 +13,8 @@ int main(int argc, char** argv) {
 
   orfeas::GenerateArgs generate;
   CLI::App* generate_cmd = orfeas::add_generate_command(app, generate);
+  orfeas::ServeArgs serve;
+  CLI::App* serve_cmd = orfeas::add_serve_command(app, serve);
 
   try {
     app.parse(argc, argv);
@@ -26,5 +29,6 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (generate_cmd->parsed()) return orfeas::run_generate(generate);
+  if (serve_cmd->parsed()) return orfeas::run_serve(serve);
   return 2;
 }

@@ -37,7 +37,12 @@ Response Response::text(std::string body, std::string content_type) {
 }
 
 Response Response::error(const Error& error) {
-  return json(error.to_json(), http_status(error.code()));
+  Response response = json(error.to_json(), http_status(error.code()));
+  const nlohmann::json& retry_after = error.details().value("retry_after_seconds", nlohmann::json());
+  if (retry_after.is_number_integer()) {
+    response.headers.emplace_back("Retry-After", std::to_string(retry_after.get<long long>()));
+  }
+  return response;
 }
 
 Response Response::event_stream(StreamProducer producer) {

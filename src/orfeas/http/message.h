@@ -23,6 +23,7 @@ struct Request {
   std::string target;  // the raw request target: path and query, still percent-encoded
   HeaderList headers;
   std::string body;
+  std::string remote_address;  // the peer's IP address; empty when unknown
   // Set by the router before the handler runs.
   std::string path;                                // the decoded path, without the query
   std::string route;                               // the matched pattern; empty when none matched
@@ -59,7 +60,8 @@ struct Response {
 
   static Response json(const nlohmann::json& body, int status = 200);
   static Response text(std::string body, std::string content_type = "text/plain; charset=utf-8");
-  // The error's status and its JSON body {"error":{"code","message","details"}}.
+  // The error's status and its JSON body {"error":{"code","message","details"}}, with a
+  // Retry-After header when the details hold an integer "retry_after_seconds".
   static Response error(const Error& error);
   // A text/event-stream response fed by `producer`.
   static Response event_stream(StreamProducer producer);

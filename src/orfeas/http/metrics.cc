@@ -1,6 +1,7 @@
 #include "orfeas/http/metrics.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cctype>
 #include <cmath>
 #include <sstream>
@@ -17,12 +18,13 @@ bool is_valid_name(std::string_view name) {
   });
 }
 
+// The shortest text that reads back as the same double ("0.005", not "0.0050000000000000001").
 std::string format_number(double value) {
   if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
-  std::ostringstream out;
-  out.precision(17);
-  out << value;
-  return out.str();
+  if (std::isnan(value)) return "NaN";
+  char text[32];
+  auto [end, ec] = std::to_chars(text, text + sizeof text, value);
+  return std::string(text, end);
 }
 
 std::string format_labels(const Labels& labels) {

@@ -135,6 +135,9 @@ class Server::Session : public std::enable_shared_from_this<Session> {
       request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     }
     request.body = std::move(message.body());
+    beast::error_code ec;
+    tcp::endpoint peer = stream_.socket().remote_endpoint(ec);
+    if (!ec) request.remote_address = peer.address().to_string();
     Response response = state_.router.handle(request);
     state_.record(request.route.empty() ? "unmatched" : request.route, response.status, start);
     if (response.stream) return start_stream(std::move(response));

@@ -112,10 +112,15 @@ cv::Mat oriented(const cv::Mat& pixels, int orientation) {
 
 }  // namespace
 
-cv::Mat decode_image(std::span<const std::uint8_t> bytes, const ImageLimits& limits) {
+ImageHeader check_image(std::span<const std::uint8_t> bytes, const ImageLimits& limits) {
   check_encoded_size(bytes.size(), limits.max_bytes);
   const ImageHeader header = read_image_header(bytes);
   check_dimensions(header, limits);
+  return header;
+}
+
+cv::Mat decode_image(std::span<const std::uint8_t> bytes, const ImageLimits& limits) {
+  const ImageHeader header = check_image(bytes, limits);
   cv::Mat pixels = to_bgr_or_bgra(decode_stored_pixels(bytes, header));
   if (header.format == ImageFormat::kJpeg) {
     pixels = oriented(pixels, jpeg_exif_orientation(jpeg_header_segments(bytes)));

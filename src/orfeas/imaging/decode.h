@@ -9,6 +9,8 @@
 
 #include <opencv2/core.hpp>
 
+#include "orfeas/imaging/image_header.h"
+
 namespace orfeas {
 
 struct ImageLimits {
@@ -24,6 +26,10 @@ struct ImageLimits {
 // Throws Error{kTooLarge} past a limit (the message names the size and the limit), Error{kBadInput}
 // with a one-line reason for anything unreadable, corrupt or truncated.
 cv::Mat decode_image(std::span<const std::uint8_t> bytes, const ImageLimits& limits = {});
+
+// The checks decode_image makes before decoding, without decoding: the format and the limits.
+// Returns the header; throws as decode_image does for them.
+ImageHeader check_image(std::span<const std::uint8_t> bytes, const ImageLimits& limits = {});
 
 // Reads a whole file. Throws Error{kBadInput} if it cannot be read (missing, a directory,
 // unreadable) and Error{kTooLarge} if it is larger than `max_bytes`.

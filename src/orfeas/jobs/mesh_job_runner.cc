@@ -9,6 +9,7 @@
 #include "orfeas/export/mesh_writer.h"
 #include "orfeas/generate/registry.h"
 #include "orfeas/imaging/cutout.h"
+#include "orfeas/jobs/mesh_job_options.h"
 
 namespace orfeas {
 namespace {
@@ -51,16 +52,18 @@ std::vector<JobOutcome> MeshJobRunner::run(std::span<const Job> batch,
   std::vector<JobOutcome> outcomes(
       batch.size(), Error(ErrorCode::kInternal, "the generator returned no field for the job"));
   std::map<std::string, MethodGroup> groups;
+  std::vector<std::size_t> faces(batch.size(), printable_.target_faces);
   for (std::size_t i = 0; i < batch.size(); ++i) {
     guarded(outcomes, std::span(&i, 1), [&] {
       progress(i, "prepare", 0);
-      const Generator& generator = find_generator(batch[i].method);
-      nlohmann::json resolved = generator.resolve(batch[i].options);
+      MeshJobOptions options =
+          MeshJobOptions::from_stored(batch[i].method, batch[i].options, batch[i].priority);
+      faces[i] = options.faces;
       Cutout cutout = prepare_image(read_input(data_dir_ / batch[i].input_path));
       cancel[i]->throw_if_cancelled();
       MethodGroup& group = groups[batch[i].method];
       group.jobs.push_back(i);
-      group.inputs.push_back({std::move(cutout), std::move(resolved)});
+      group.inputs.push_back({std::move(cutout), std::move(options.generator_options)});
       progress(i, "prepare", 1);
     });
   }
@@ -89,6 +92,7 @@ std::vector<JobOutcome> MeshJobRunner::run(std::span<const Job> batch,
         cancel[i]->throw_if_cancelled();
         PrintableOptions printable = printable_;
         printable.size_mm = group.inputs[k].options["size_mm"].get<double>();
+        printable.target_faces = faces[i];
         PrintableMesh mesh = make_printable(
             fields[k], printable,
             [&](std::string_view stage, double fraction) { progress(i, stage, fraction); });

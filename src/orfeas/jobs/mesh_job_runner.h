@@ -9,7 +9,8 @@
 
 namespace orfeas {
 
-// Reads each job's image from `data_dir` / job.input_path and writes its mesh atomically to
+// Each job's options are MeshJobOptions::stored(): its generator options, and the face budget
+// of its mesh ("faces"). Reads each job's image from `data_dir` / job.input_path and writes its mesh atomically to
 // `data_dir`/results/<job id>.ply; the result path it returns is relative to `data_dir`, as the
 // input path is, and the report is the PrintReport's JSON. Stages: "prepare" per job, "field"
 // (the generator, once per method over the jobs of that method), "mesh" per job.
@@ -20,7 +21,8 @@ namespace orfeas {
 // step is stopped only once every job it serves is cancelled.
 class MeshJobRunner : public BatchRunner {
  public:
-  // size_mm comes from each job's options; the rest of `printable` applies to every job.
+  // size_mm and target_faces come from each job's options; the rest of `printable` applies to
+  // every job.
   explicit MeshJobRunner(std::filesystem::path data_dir, PrintableOptions printable = {});
 
   std::vector<JobOutcome> run(std::span<const Job> batch, const BatchProgressFn& progress,

@@ -92,6 +92,27 @@ void Scheduler::notify_enqueued() {
   wake_.notify_one();
 }
 
+void Scheduler::cancel_running(std::string_view job_id) {
+  std::lock_guard lock(mutex_);
+  for (RunningBatch* batch : running_) {
+    for (std::size_t i = 0; i < batch->jobs.size(); ++i) {
+      if (batch->jobs[i].id == job_id) batch->tokens[i]->cancel();
+    }
+  }
+}
+
+std::optional<LiveProgress> Scheduler::progress(std::string_view job_id) const {
+  std::lock_guard lock(mutex_);
+  for (RunningBatch* batch : running_) {
+    for (std::size_t i = 0; i < batch->jobs.size(); ++i) {
+      if (batch->jobs[i].id != job_id) continue;
+      std::lock_guard batch_lock(batch->mutex);
+      return LiveProgress{batch->states[i].stage, batch->states[i].fraction};
+    }
+  }
+  return std::nullopt;
+}
+
 std::optional<milliseconds> Scheduler::eta(const Job& job) const {
   if (is_finished(job.status)) return milliseconds(0);
   if (job.status == JobStatus::kQueued) return clock_.remaining(job.method, "", 0);
@@ -231,13 +252,15 @@ void Scheduler::finish(RunningBatch& batch, std::vector<JobOutcome> outcomes) {
     std::lock_guard lock(mutex_);
     stopped = cancelling_;
   }
+  std::vector<std::vector<StageTime>> succeeded;
   for (std::size_t i = 0; i < outcomes.size(); ++i) {
     const Lease& lease = batch.claims[i].lease;
     try {
       if (const auto* result = std::get_if<JobResult>(&outcomes[i])) {
         if (store_.complete(lease, result->result_path, result->report, wall_now())) {
           std::lock_guard lock(batch.mutex);
-          clock_.record(batch.jobs[i].method, batch.states[i].trace.finish(ended));
+          succeeded.push_back(batch.states[i].trace.finish(ended));
+          clock_.record(batch.jobs[i].method, succeeded.back());
         }
       } else {
         Error error = std::get<Error>(outcomes[i]);
@@ -251,6 +274,7 @@ void Scheduler::finish(RunningBatch& batch, std::vector<JobOutcome> outcomes) {
       // Not recorded: the lease runs out and requeue_expired puts the job back.
     }
   }
+  if (options_.on_batch_finished) options_.on_batch_finished(outcomes.size(), succeeded);
 }
 
 }  // namespace orfeas

@@ -6,10 +6,12 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <list>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -33,6 +35,16 @@ struct SchedulerOptions {
   // How often an idle worker looks at the store, for jobs other processes enqueued.
   std::chrono::milliseconds poll_interval{std::chrono::milliseconds(500)};
   std::string worker_name = "worker";  // names this process in the errors it records
+  // Called on the worker's thread after each batch, with the number of jobs it held and, for each
+  // job that succeeded, its stages and their durations (for metrics). Must not throw.
+  std::function<void(std::size_t batch_size, std::span<const std::vector<StageTime>> succeeded)>
+      on_batch_finished;
+};
+
+// The stage a job running in this process is in, and the fraction of it done.
+struct LiveProgress {
+  std::string stage;
+  double fraction = 0;
 };
 
 class Scheduler {
@@ -64,6 +76,14 @@ class Scheduler {
   // Wakes an idle worker: a job was just enqueued.
   void notify_enqueued();
 
+  // When `job_id` runs in this scheduler: fires its CancelToken now rather than at the next
+  // heartbeat (the caller has already cancelled it in the store). Otherwise does nothing.
+  void cancel_running(std::string_view job_id);
+
+  // The live progress of `job_id` when it runs in this scheduler (the store sees it only at each
+  // heartbeat); nothing otherwise.
+  std::optional<LiveProgress> progress(std::string_view job_id) const;
+
   // Expected time left for `job` from the durations of finished jobs of its method; nothing
   // until one has finished. For a queued job, its whole expected run time.
   std::optional<std::chrono::milliseconds> eta(const Job& job) const;
@@ -84,7 +104,7 @@ class Scheduler {
 
   std::mutex taking_;  // one worker at a time looks for a batch; guards next_requeue_
   std::chrono::steady_clock::time_point next_requeue_;
-  std::mutex mutex_;  // guards what follows
+  mutable std::mutex mutex_;  // guards what follows
   std::condition_variable wake_;
   bool started_ = false;
   bool stopping_ = false;

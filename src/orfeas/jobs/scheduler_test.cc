@@ -281,6 +281,66 @@ TEST_F(SchedulerTest, CancellingARunningJobFiresItsTokenAndLeavesItCancelled) {
   EXPECT_EQ(job.attempts, 0);
 }
 
+TEST_F(SchedulerTest, CancelRunningStopsTheJobAtOnceAndProgressIsLive) {
+  runner_.set([&](std::span<const Job> batch, const BatchProgressFn& progress,
+                  std::span<const CancelToken* const> cancel) {
+    progress(0, "field", 0.25);
+    return wait_for_cancel(batch, cancel);
+  });
+  std::string id = enqueue();
+  SchedulerOptions options = fast_options();
+  options.heartbeat_interval = seconds(60);  // only cancel_running can stop it in time
+  options.lease = seconds(120);
+  Scheduler scheduler(store_, runner_, options);
+  EXPECT_FALSE(scheduler.progress(id));
+  scheduler.start();
+  ASSERT_TRUE(eventually([&] {
+    std::optional<LiveProgress> live = scheduler.progress(id);
+    return live && live->stage == "field" && live->fraction == 0.25;
+  }));
+  scheduler.cancel_running("some-other-job");
+  store_.cancel(id, wall_now());
+  scheduler.cancel_running(id);
+  ASSERT_TRUE(eventually([&] { return !scheduler.progress(id); }));
+  scheduler.stop(SteadyClock::now() + kPatience);
+  EXPECT_EQ(store_.get(id).status, JobStatus::kCancelled);
+}
+
+TEST_F(SchedulerTest, ReportsEachBatchWithTheStagesOfItsSucceededJobs) {
+  runner_.set([&](std::span<const Job> batch, const BatchProgressFn& progress,
+                  std::span<const CancelToken* const>) {
+    progress(0, "prepare", 0);
+    progress(0, "field", 0);
+    std::vector<JobOutcome> outcomes = succeed(batch);
+    outcomes[1] = Error(ErrorCode::kBadInput, "not a photo");
+    return outcomes;
+  });
+  std::mutex mutex;
+  std::vector<std::pair<std::size_t, std::vector<std::vector<StageTime>>>> reports;
+  SchedulerOptions options = fast_options();
+  options.max_batch = 2;
+  options.max_queue_delay = seconds(5);
+  options.on_batch_finished = [&](std::size_t size, std::span<const std::vector<StageTime>> done) {
+    std::lock_guard lock(mutex);
+    reports.emplace_back(size, std::vector<std::vector<StageTime>>(done.begin(), done.end()));
+  };
+  enqueue();
+  enqueue();
+  Scheduler scheduler(store_, runner_, options);
+  scheduler.start();
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lock(mutex);
+    return !reports.empty();
+  }));
+  scheduler.stop(SteadyClock::now() + kPatience);
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_EQ(reports[0].first, 2u);
+  ASSERT_EQ(reports[0].second.size(), 1u);
+  ASSERT_EQ(reports[0].second[0].size(), 2u);
+  EXPECT_EQ(reports[0].second[0][0].stage, "prepare");
+  EXPECT_EQ(reports[0].second[0][1].stage, "field");
+}
+
 TEST_F(SchedulerTest, AnInputErrorFailsTheJobAndAnInternalOneRetriesIt) {
   runner_.set(
       [](std::span<const Job> batch, const BatchProgressFn&, std::span<const CancelToken* const>) {

@@ -1,0 +1,371 @@
+#include "orfeas/http/jobs_api.h"
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <utility>
+
+#include "orfeas/generate/registry.h"
+#include "orfeas/http/base64.h"
+#include "orfeas/http/multipart.h"
+
+namespace orfeas {
+namespace {
+
+using std::chrono::milliseconds;
+using SteadyClock = std::chrono::steady_clock;
+
+constexpr milliseconds kEventPoll{100};
+constexpr std::chrono::seconds kKeepAlive{15};
+constexpr std::size_t kMaxBatchImages = 32;
+constexpr std::size_t kMaxIdempotencyKey = 200;
+constexpr std::size_t kDefaultListLimit = 50;
+constexpr std::size_t kMaxListLimit = 1000;
+
+// A multipart field's text as JSON: a number when all of it reads as one, else a string.
+nlohmann::json field_value(std::string_view text) {
+  double number = 0;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, number);
+  if (!text.empty() && ec == std::errc() && ptr == end) return number;
+  return std::string(text);
+}
+
+// What one POST carries: its images and the options that apply to all of them.
+struct Submission {
+  std::vector<std::string> images;
+  nlohmann::json options = nlohmann::json::object();
+};
+
+Submission parse_multipart_submission(const Request& request) {
+  Submission submission;
+  MultipartLimits limits;
+  limits.max_parts = kMaxBatchImages + 16;
+  for (const MultipartPart& part :
+       parse_multipart(request.header("Content-Type"), request.body, limits)) {
+    if (part.name == "image" || part.name == "images") {
+      submission.images.emplace_back(part.body);
+    } else if (part.filename) {
+      throw Error(ErrorCode::kBadInput,
+                  "unexpected file part '" + part.name + "'; send the photo as 'image'");
+    } else {
+      submission.options[part.name] = field_value(part.body);
+    }
+  }
+  return submission;
+}
+
+Submission parse_json_submission(const Request& request) {
+  nlohmann::json body = nlohmann::json::parse(request.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) {
+    throw Error(ErrorCode::kBadInput, "the body must be a JSON object");
+  }
+  Submission submission;
+  for (const auto& [name, value] : body.items()) {
+    if (name == "image" && value.is_string()) {
+      submission.images.push_back(decode_base64(value.get<std::string>()));
+    } else if (name == "images" && value.is_array()) {
+      for (const nlohmann::json& image : value) {
+        if (!image.is_string()) throw Error(ErrorCode::kBadInput, "images must be base64 strings");
+        submission.images.push_back(decode_base64(image.get<std::string>()));
+      }
+    } else if (name == "image" || name == "images") {
+      throw Error(ErrorCode::kBadInput, "'" + name + "' must be base64 text (a list for images)");
+    } else {
+      submission.options[name] = value;
+    }
+  }
+  return submission;
+}
+
+Submission parse_submission(const Request& request) {
+  std::string_view type = request.header("Content-Type");
+  Submission submission;
+  if (type.starts_with("multipart/form-data")) {
+    submission = parse_multipart_submission(request);
+  } else if (type.starts_with("application/json")) {
+    submission = parse_json_submission(request);
+  } else {
+    throw Error(ErrorCode::kBadInput, "send multipart/form-data or application/json");
+  }
+  if (submission.images.empty()) {
+    throw Error(ErrorCode::kBadInput, "no image was sent: add an 'image' part or field");
+  }
+  return submission;
+}
+
+std::optional<std::string> idempotency_key(const Request& request) {
+  std::string_view key = request.header("Idempotency-Key");
+  if (key.empty()) return std::nullopt;
+  bool printable = std::all_of(key.begin(), key.end(), [](char c) { return c > 32 && c < 127; });
+  if (key.size() > kMaxIdempotencyKey || !printable) {
+    throw Error(ErrorCode::kBadInput, "Idempotency-Key must be 1 to 200 printable characters");
+  }
+  return std::string(key);
+}
+
+std::vector<JobRequest> job_requests(const Request& request, Submission submission) {
+  std::optional<std::string> key = idempotency_key(request);
+  std::vector<JobRequest> requests;
+  for (std::size_t i = 0; i < submission.images.size(); ++i) {
+    JobRequest job;
+    job.image = std::move(submission.images[i]);
+    job.options = submission.options;
+    job.submitter = "web:" + request.remote_address;
+    if (key) job.idempotency_key = submission.images.size() == 1 ? *key : *key + "#" + std::to_string(i);
+    requests.push_back(std::move(job));
+  }
+  return requests;
+}
+
+std::string job_url(const std::string& id) { return "/api/jobs/" + id; }
+
+nlohmann::json accepted_json(const EnqueueResult& result) {
+  const Job& job = result.job;
+  return {{"job_id", job.id},
+          {"status", job_status_name(job.status)},
+          {"created", result.created},
+          {"status_url", job_url(job.id)},
+          {"events_url", job_url(job.id) + "/events"},
+          {"result_url", job_url(job.id) + "/result"}};
+}
+
+std::size_t list_limit(const Request& request) {
+  auto it = request.query.find("limit");
+  if (it == request.query.end()) return kDefaultListLimit;
+  std::size_t limit = 0;
+  const std::string& text = it->second;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), limit);
+  if (ec != std::errc() || ptr != text.data() + text.size() || limit == 0 || limit > kMaxListLimit) {
+    throw Error(ErrorCode::kBadInput, "limit must be an integer from 1 to 1000");
+  }
+  return limit;
+}
+
+}  // namespace
+
+// One open /events response.
+struct JobsApi::Stream {
+  std::string job_id;
+  std::shared_ptr<StreamWriter> writer;
+  std::string last_sent;  // the data of the last progress event
+  SteadyClock::time_point last_write = SteadyClock::now();
+};
+
+JobsApi::JobsApi(JobService& service, MetricsRegistry& metrics, std::function<bool()> ready)
+    : service_(service), metrics_(metrics), ready_(std::move(ready)) {
+  metrics_.declare_gauge("orfeas_jobs", "Jobs in the store by status.");
+  metrics_.declare_gauge("orfeas_queue_depth", "Jobs waiting in the queue.");
+  metrics_.declare_histogram("orfeas_batch_size", "Jobs per batch run.", {1, 2, 4, 8, 16, 32});
+  metrics_.declare_histogram("orfeas_stage_duration_seconds",
+                             "Time each succeeded job spent in each stage.",
+                             {0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120});
+  watcher_ = std::thread([this] { watch_streams(); });
+}
+
+JobsApi::~JobsApi() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  watcher_.join();
+  close_streams();
+}
+
+void JobsApi::close_streams() {
+  std::vector<std::shared_ptr<Stream>> streams;
+  {
+    std::lock_guard lock(mutex_);
+    streams.swap(streams_);
+  }
+  for (const auto& stream : streams) stream->writer->close();
+}
+
+void JobsApi::add_routes(Router& router) {
+  router.add("POST", "/api/jobs", [this](const Request& r) { return submit_job(r); });
+  router.add("GET", "/api/jobs", [this](const Request& r) { return list_jobs(r); });
+  router.add("POST", "/api/batches", [this](const Request& r) { return submit_batch(r); });
+  router.add("GET", "/api/jobs/{id}", [this](const Request& r) { return get_job(r); });
+  router.add("DELETE", "/api/jobs/{id}", [this](const Request& r) { return cancel_job(r); });
+  router.add("GET", "/api/jobs/{id}/result", [this](const Request& r) { return get_result(r); });
+  router.add("GET", "/api/jobs/{id}/events", [this](const Request& r) { return job_events(r); });
+  router.add("GET", "/api/generators", [](const Request&) {
+    nlohmann::json generators = nlohmann::json::array();
+    for (std::string_view name : generator_names()) {
+      generators.push_back({{"name", name}, {"options", find_generator(name).schema()}});
+    }
+    nlohmann::json formats = nlohmann::json::array();
+    for (MeshFormat format : {MeshFormat::kStl, MeshFormat::kObj, MeshFormat::kPly,
+                              MeshFormat::kGlb, MeshFormat::k3mf}) {
+      formats.push_back(mesh_format_name(format));
+    }
+    return Response::json({{"generators", generators}, {"formats", formats}});
+  });
+  router.add("GET", "/health/live",
+             [](const Request&) { return Response::json({{"status", "live"}}); });
+  router.add("GET", "/health/ready", [this](const Request&) {
+    if (!ready_()) throw Error(ErrorCode::kUnavailable, "the service is starting or stopping");
+    return Response::json({{"status", "ready"}});
+  });
+  router.add("GET", "/metrics", [this](const Request&) { return metrics(); });
+}
+
+void JobsApi::record_batch(std::size_t batch_size,
+                           std::span<const std::vector<StageTime>> succeeded) {
+  metrics_.observe("orfeas_batch_size", {}, static_cast<double>(batch_size));
+  for (const std::vector<StageTime>& stages : succeeded) {
+    for (const StageTime& stage : stages) {
+      metrics_.observe("orfeas_stage_duration_seconds", {{"stage", stage.stage}},
+                       std::chrono::duration<double>(stage.duration).count());
+    }
+  }
+}
+
+Response JobsApi::submit_job(const Request& request) {
+  Submission submission = parse_submission(request);
+  if (submission.images.size() != 1) {
+    throw Error(ErrorCode::kBadInput, "send one image here; use /api/batches for several");
+  }
+  EnqueueResult result = service_.submit(job_requests(request, std::move(submission))).front();
+  Response response = Response::json(accepted_json(result), 202);
+  response.headers.emplace_back("Location", job_url(result.job.id));
+  return response;
+}
+
+Response JobsApi::submit_batch(const Request& request) {
+  Submission submission = parse_submission(request);
+  if (submission.images.size() > kMaxBatchImages) {
+    throw Error(ErrorCode::kTooLarge, "a batch holds at most 32 images",
+                {{"images", submission.images.size()}, {"max_images", kMaxBatchImages}});
+  }
+  std::vector<EnqueueResult> results = service_.submit(job_requests(request, std::move(submission)));
+  nlohmann::json ids = nlohmann::json::array();
+  nlohmann::json jobs = nlohmann::json::array();
+  for (const EnqueueResult& result : results) {
+    ids.push_back(result.job.id);
+    jobs.push_back(accepted_json(result));
+  }
+  const std::optional<std::string>& batch = results.front().job.batch_id;
+  return Response::json(
+      {{"batch_id", batch ? nlohmann::json(*batch) : nlohmann::json()}, {"job_ids", ids},
+       {"jobs", jobs}},
+      202);
+}
+
+nlohmann::json JobsApi::job_json(const JobView& view) const {
+  nlohmann::json json = to_json(view.job);
+  json["queue_position"] =
+      view.queue_position ? nlohmann::json(*view.queue_position) : nlohmann::json();
+  json["eta_seconds"] =
+      view.eta ? nlohmann::json(std::chrono::duration<double>(*view.eta).count()) : nlohmann::json();
+  json["status_url"] = job_url(view.job.id);
+  json["result_url"] = job_url(view.job.id) + "/result";
+  return json;
+}
+
+Response JobsApi::get_job(const Request& request) {
+  return Response::json(job_json(service_.view(request.path_params.at("id"))));
+}
+
+Response JobsApi::list_jobs(const Request& request) {
+  JobFilter filter;
+  filter.limit = list_limit(request);
+  if (auto it = request.query.find("status"); it != request.query.end() && !it->second.empty()) {
+    filter.status = parse_job_status(it->second);
+  }
+  nlohmann::json jobs = nlohmann::json::array();
+  for (Job& job : service_.list(filter)) jobs.push_back(job_json({std::move(job), {}, {}}));
+  return Response::json({{"jobs", jobs}});
+}
+
+Response JobsApi::cancel_job(const Request& request) {
+  return Response::json(job_json({service_.cancel(request.path_params.at("id")), {}, {}}));
+}
+
+Response JobsApi::get_result(const Request& request) {
+  const std::string& id = request.path_params.at("id");
+  std::optional<MeshFormat> format;
+  if (auto it = request.query.find("format"); it != request.query.end()) {
+    format = parse_mesh_format(it->second);
+  }
+  MeshFile file = service_.result(id, format);
+  Response response;
+  response.content_type = std::string(mesh_format_mime_type(file.format));
+  response.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + id + "." +
+                                                           std::string(mesh_format_name(file.format)) +
+                                                           "\"");
+  response.body = std::move(file.bytes);
+  return response;
+}
+
+Response JobsApi::job_events(const Request& request) {
+  auto stream = std::make_shared<Stream>();
+  stream->job_id = request.path_params.at("id");
+  service_.view(stream->job_id);  // 404 now rather than an empty stream
+  return Response::event_stream([this, stream](std::shared_ptr<StreamWriter> writer) {
+    stream->writer = std::move(writer);
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) return stream->writer->close();
+      streams_.push_back(stream);
+    }
+    wake_.notify_all();
+  });
+}
+
+void JobsApi::watch_streams() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    std::vector<std::shared_ptr<Stream>> streams = streams_;
+    lock.unlock();
+    std::vector<std::shared_ptr<Stream>> ended;
+    for (const auto& stream : streams) {
+      bool open = true;
+      try {
+        JobView view = service_.view(stream->job_id);
+        std::string data = job_json(view).dump();
+        if (data != stream->last_sent) {
+          open = stream->writer->write(sse_event("progress", data));
+          stream->last_sent = std::move(data);
+          stream->last_write = SteadyClock::now();
+        }
+        if (open && is_finished(view.job.status)) {
+          stream->writer->write(sse_event("done", stream->last_sent));
+          open = false;
+        }
+      } catch (const Error& e) {
+        stream->writer->write(sse_event("error", e.to_json().dump()));
+        open = false;
+      } catch (const std::exception&) {
+        open = true;  // the store is busy: try again at the next poll
+      }
+      if (open && SteadyClock::now() - stream->last_write > kKeepAlive) {
+        open = stream->writer->write(": keep-alive\n\n");
+        stream->last_write = SteadyClock::now();
+      }
+      if (!open) {
+        stream->writer->close();
+        ended.push_back(stream);
+      }
+    }
+    lock.lock();
+    std::erase_if(streams_, [&](const auto& stream) {
+      return std::find(ended.begin(), ended.end(), stream) != ended.end();
+    });
+    wake_.wait_for(lock, kEventPoll, [&] { return stopping_; });
+  }
+}
+
+Response JobsApi::metrics() {
+  std::size_t queued = 0;
+  for (const auto& [status, count] : service_.count_by_status()) {
+    metrics_.set("orfeas_jobs", {{"status", std::string(job_status_name(status))}},
+                 static_cast<double>(count));
+    if (status == JobStatus::kQueued) queued = count;
+  }
+  metrics_.set("orfeas_queue_depth", {}, static_cast<double>(queued));
+  return Response::text(metrics_.render(), std::string(kPrometheusContentType));
+}
+
+}  // namespace orfeas
