@@ -1,4 +1,19 @@
 # Every third-party library comes from Debian (see scripts/setup.sh).
+if(ORFEAS_NEURAL_ONLY)
+  # The GPU machine: LibTorch, CUDA and a compiler; nlohmann/json.hpp may be carried there as a
+  # bare header in ORFEAS_NLOHMANN_INCLUDE_DIR.
+  find_package(Python3 COMPONENTS Interpreter)
+  if(ORFEAS_NLOHMANN_INCLUDE_DIR)
+    add_library(orfeas_nlohmann_json INTERFACE)
+    target_include_directories(orfeas_nlohmann_json SYSTEM INTERFACE ${ORFEAS_NLOHMANN_INCLUDE_DIR})
+    add_library(nlohmann_json::nlohmann_json ALIAS orfeas_nlohmann_json)
+  else()
+    find_package(nlohmann_json 3.10 REQUIRED)
+  endif()
+  include(OrfeasTorch)
+  return()
+endif()
+
 find_package(Threads REQUIRED)
 find_package(Python3 REQUIRED COMPONENTS Interpreter)
 find_package(nlohmann_json 3.10 REQUIRED)
@@ -27,3 +42,5 @@ endif()
 if(ORFEAS_BUILD_BENCH)
   find_package(benchmark REQUIRED)
 endif()
+
+include(OrfeasTorch)

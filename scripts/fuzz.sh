@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-45}
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DORFEAS_FUZZ=ON -DORFEAS_BUILD_TESTS=OFF -DORFEAS_BUILD_BENCH=OFF >/dev/null
+  -DORFEAS_FUZZ=ON -DORFEAS_BUILD_TESTS=OFF -DORFEAS_BUILD_BENCH=OFF -DORFEAS_WITH_TORCH=OFF >/dev/null
 cmake --build build-fuzz
 mkdir -p build-fuzz/findings
 status=0

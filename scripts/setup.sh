@@ -19,6 +19,10 @@ apt_packages=(
 )
 # The Python used by the tests: whichever python3 is first on PATH.
 python_packages=(numpy trimesh scikit-image pillow pytest lxml networkx selenium)
+# The neural engine's LibTorch and its parity oracle (tests/parity): the official hy3dgen modules
+# and what they import. hy3dgen itself comes without its dependencies, which are the whole demo app.
+neural_packages=(torch==2.11.0 torchvision==0.26.0 safetensors einops pyyaml transformers diffusers
+                 tqdm opencv-python-headless)
 
 missing=()
 for p in "${apt_packages[@]}"; do
@@ -34,4 +38,13 @@ fi
 if ! python3 -c 'import numpy, trimesh, skimage, PIL, pytest, lxml, networkx, selenium' 2>/dev/null; then
   echo "setup: installing Python packages: ${python_packages[*]}" >&2
   python3 -m pip install -q --disable-pip-version-check "${python_packages[@]}"
+fi
+if ! python3 -c 'import torch, torchvision, safetensors, einops, yaml, transformers, diffusers, tqdm, cv2
+assert torch.__version__.split("+")[0] == "2.11.0"' 2>/dev/null; then
+  echo "setup: installing Python packages: ${neural_packages[*]}" >&2
+  python3 -m pip install -q --disable-pip-version-check "${neural_packages[@]}"
+fi
+if ! python3 -c 'import importlib.metadata as m; assert m.version("hy3dgen") == "2.0.2"' 2>/dev/null; then
+  echo "setup: installing hy3dgen 2.0.2 without its dependencies" >&2
+  python3 -m pip install -q --disable-pip-version-check --no-deps hy3dgen==2.0.2
 fi

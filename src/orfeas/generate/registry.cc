@@ -1,5 +1,7 @@
 #include "orfeas/generate/registry.h"
 
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "orfeas/core/error.h"
@@ -9,20 +11,40 @@
 namespace orfeas {
 namespace {
 
-const std::vector<const Generator*>& all_generators() {
+// The method a build has only with LibTorch (src/orfeas/neural/hunyuan3d_generator.h).
+constexpr std::string_view kNeuralMethod = "hunyuan3d";
+
+std::vector<const Generator*>& all_generators() {
   static const InflateGenerator inflate;
   static const ReliefGenerator relief;
-  static const std::vector<const Generator*> generators = {&inflate, &relief};
+  static std::vector<const Generator*> generators = {&inflate, &relief};
   return generators;
 }
 
 }  // namespace
+
+void register_generator(std::unique_ptr<Generator> generator) {
+  for (const Generator* known : all_generators()) {
+    if (known->name() == generator->name()) {
+      std::fprintf(stderr, "orfeas: two generators named '%s'\n",
+                   std::string(generator->name()).c_str());
+      std::abort();
+    }
+  }
+  all_generators().push_back(generator.release());  // kept for the life of the process
+}
 
 const Generator& find_generator(std::string_view name) {
   std::string known;
   for (const Generator* generator : all_generators()) {
     if (generator->name() == name) return *generator;
     known += (known.empty() ? "" : ", ") + std::string(generator->name());
+  }
+  if (name == kNeuralMethod) {
+    throw Error(ErrorCode::kUnavailable,
+                "method 'hunyuan3d' is not in this build: Orfeas was built without LibTorch, "
+                "which its neural engine needs",
+                {{"method", std::string(name)}});
   }
   throw Error(ErrorCode::kBadInput,
               "unknown method '" + std::string(name) + "' (known: " + known + ")",

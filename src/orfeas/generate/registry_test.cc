@@ -24,6 +24,17 @@ TEST(RegistryTest, UnknownMethodIsACallerError) {
   }
 }
 
+TEST(RegistryTest, TheNeuralMethodIsUnavailableInABuildWithoutIt) {
+  // This test binary does not link the neural engine.
+  try {
+    find_generator("hunyuan3d");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::kUnavailable);
+    EXPECT_NE(e.message().find("LibTorch"), std::string::npos);
+  }
+}
+
 TEST(RegistryTest, EveryGeneratorTakesResolutionAndSize) {
   for (std::string_view name : generator_names()) {
     nlohmann::json schema = find_generator(name).schema();

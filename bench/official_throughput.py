@@ -1,0 +1,332 @@
+"""Shape throughput of our pipeline (orfeas_neural_throughput) against the official hy3dgen one,
+on the same random-weight model, pictures and seeds, in one run:
+
+  1. builds the official v2-0 modules (DiT, DINOv2-giant conditioner, VAE) with random weights on
+     the device, in float16 as released, and writes them as a released model directory
+     (config.yaml + model.fp16.safetensors, conditioner tensors under transformers 4 names);
+  2. runs orfeas_neural_throughput on that directory at --batches (it times each batch and saves
+     latents and strided grids);
+  3. runs the official Hunyuan3DDiTFlowMatchingPipeline.__call__ (one call with the list of the
+     batch's pictures, one torch.Generator per picture, output_type="latent") and then what its
+     _export does up to marching cubes (VAE, VanillaVolumeDecoder), at --official-batches;
+  4. compares ours with the official results job by job and prints one table.
+
+Timings run from pictures to grids on the device, after a warm-up of two steps at batch 1 (grid
+resolution 64) on each side; surface extraction is left out on both. The comparison's yardstick is the official
+pipeline against itself: job 0 run in a batch of 4 against alone differs only by float rounding
+(kernel choice depends on the row count); ours must be within a few times that.
+
+  python3 bench/official_throughput.py --bench build/tests/parity/orfeas_neural_throughput \
+      --work /tmp/orfeas_bench --out results/       # the GPU check (H100, float16)
+  python3 bench/official_throughput.py --bench ... --work ... --out ... --smoke   # CPU, tiny
+"""
+import argparse
+import importlib.util
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import time
+import types
+
+import numpy as np
+import torch
+import yaml
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+RELEASED_CONFIG = ROOT / "tests" / "data" / "neural" / "hunyuan3d-dit-v2-0.yaml"
+
+# The smoke test's model: the released config's shape, tiny.
+SMOKE_CONFIG = {
+    "model": {"target": "hy3dgen.shapegen.models.Hunyuan3DDiT",
+              "params": {"in_channels": 8, "context_in_dim": 48, "hidden_size": 32,
+                         "mlp_ratio": 4.0, "num_heads": 4, "depth": 2, "depth_single_blocks": 2,
+                         "axes_dim": [8], "theta": 10000, "qkv_bias": True}},
+    "vae": {"target": "hy3dgen.shapegen.models.ShapeVAE",
+            "params": {"num_latents": 32, "embed_dim": 8, "num_freqs": 8, "include_pi": False,
+                       "heads": 4, "width": 64, "num_decoder_layers": 2, "qkv_bias": False,
+                       "qk_norm": True, "scale_factor": 0.9990943042622529}},
+    "conditioner": {"target": "hy3dgen.shapegen.models.SingleImageEncoder",
+                    "params": {"main_image_encoder": {
+                        "type": "DinoImageEncoder",
+                        "kwargs": {"config": {"hidden_size": 48, "num_hidden_layers": 2,
+                                              "num_attention_heads": 4, "image_size": 28,
+                                              "patch_size": 14, "layer_norm_eps": 1e-6,
+                                              "use_swiglu_ffn": True},
+                                   "image_size": 28}}}},
+    "scheduler": {"target": "hy3dgen.shapegen.schedulers.FlowMatchEulerDiscreteScheduler",
+                  "params": {"num_train_timesteps": 1000}},
+    "image_processor": {"target": "hy3dgen.shapegen.preprocessors.ImageProcessorV2",
+                        "params": {"size": 32, "border_ratio": 0.15}},
+}
+
+# transformers >= 5 renamed DINOv2's tensors and split the SwiGLU input projection; released
+# checkpoints use the transformers 4 names: (transformers 5, released).
+DINO_RENAMES = (("attention.q_proj.", "attention.attention.query."),
+                ("attention.k_proj.", "attention.attention.key."),
+                ("attention.v_proj.", "attention.attention.value."),
+                ("attention.o_proj.", "attention.output.dense."),
+                ("mlp.down_proj.", "mlp.weights_out."))
+
+
+def log(message):
+    print(message, flush=True)
+
+
+def import_hy3dgen():
+    """hy3dgen's modules without its package __init__ (gradio-era imports), and its pipeline
+    module without trimesh where that is missing (only mesh export uses it)."""
+    spec = importlib.util.find_spec("hy3dgen")
+    package_dir = pathlib.Path(list(spec.submodule_search_locations)[0])
+    for name, path in (("hy3dgen", package_dir), ("hy3dgen.shapegen", package_dir / "shapegen")):
+        if name not in sys.modules:
+            module = types.ModuleType(name)
+            module.__path__ = [str(path)]
+            sys.modules[name] = module
+    try:
+        import trimesh
+    except ImportError:
+        trimesh = types.ModuleType("trimesh")
+        sys.modules["trimesh"] = trimesh
+    if not hasattr(trimesh, "Trimesh"):  # named in the pipeline's annotations
+        trimesh.Trimesh = type("Trimesh", (), {})
+    from hy3dgen.shapegen import pipelines, preprocessors, schedulers
+    from hy3dgen.shapegen.models import Hunyuan3DDiT, ShapeVAE, SingleImageEncoder
+    return types.SimpleNamespace(
+        Hunyuan3DDiT=Hunyuan3DDiT, ShapeVAE=ShapeVAE, SingleImageEncoder=SingleImageEncoder,
+        Pipeline=pipelines.Hunyuan3DDiTFlowMatchingPipeline,
+        ImageProcessorV2=preprocessors.ImageProcessorV2,
+        Scheduler=schedulers.FlowMatchEulerDiscreteScheduler)
+
+
+def released_dino_state(encoder):
+    state = {}
+    full = encoder.state_dict()
+    for name, tensor in full.items():
+        if ".mlp.up_proj." in name:
+            continue
+        if ".mlp.gate_proj." in name:
+            up = full[name.replace("gate_proj", "up_proj")]
+            name, tensor = name.replace("gate_proj", "weights_in"), torch.cat([tensor, up], 0)
+        for new, old in DINO_RENAMES:
+            name = name.replace(new, old)
+        state[name] = tensor
+    return state
+
+
+def build_modules(hy, config, device, dtype):
+    """The official modules with their own random initialisation, made on `device`, with float16
+    values (the released file's precision) held in `dtype`."""
+    torch.manual_seed(0)
+    with torch.device(device):
+        modules = (hy.Hunyuan3DDiT(**config["model"]["params"]),
+                   hy.ShapeVAE(**config["vae"]["params"]),
+                   hy.SingleImageEncoder(**config["conditioner"]["params"]))
+    for module in modules:
+        module.to(torch.float16).to(dtype).eval().requires_grad_(False)
+    return modules
+
+
+def write_model_directory(directory, config, model, vae, conditioner):
+    from safetensors.torch import save_file
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    tensors = {}
+    for prefix, state in (("model.", model.state_dict()), ("vae.", vae.state_dict()),
+                          ("conditioner.main_image_encoder.",
+                           released_dino_state(conditioner.main_image_encoder))):
+        for name, tensor in state.items():
+            tensors[prefix + name] = tensor.detach().to("cpu", torch.float16).contiguous()
+    save_file(tensors, str(directory / "model.fp16.safetensors"))
+    return sum(t.numel() for t in tensors.values())
+
+
+def pictures(count, size):
+    """Synthetic RGBA photos of an object: a tilted ellipse with a colour gradient and noise on a
+    transparent background."""
+    result = []
+    for seed in range(count):
+        rng = np.random.default_rng(seed)
+        y, x = np.mgrid[0:size, 0:size].astype(np.float64)
+        cy, cx = size * rng.uniform(0.35, 0.65, 2)
+        ry, rx = size * rng.uniform(0.15, 0.4, 2)
+        angle = rng.uniform(0, np.pi)
+        u = ((x - cx) * np.cos(angle) + (y - cy) * np.sin(angle)) / rx
+        v = (-(x - cx) * np.sin(angle) + (y - cy) * np.cos(angle)) / ry
+        alpha = (u * u + v * v <= 1) * 255.0
+        rgb = np.stack([x / size * 255, y / size * 255, (x + y) / (2 * size) * 255], -1)
+        rgb = np.clip(rgb + rng.normal(0, 20, rgb.shape), 0, 255)
+        result.append(np.concatenate([rgb, alpha[..., None]], -1).round().astype(np.uint8))
+    return result
+
+
+def synchronize(device):
+    if device == "cuda":
+        torch.cuda.synchronize()
+
+
+def official_run(hy, pipeline, images, steps, guidance, octree, device):
+    """Hunyuan3DDiTFlowMatchingPipeline.__call__ on the pictures (seed i for picture i), then its
+    _export's VAE and volume decoding: (latents, grids)."""
+    from PIL import Image
+    generators = [torch.Generator().manual_seed(i) for i in range(len(images))]
+    with torch.no_grad():
+        latents = pipeline([Image.fromarray(p) for p in images], num_inference_steps=steps,
+                           guidance_scale=guidance, generator=generators, output_type="latent",
+                           enable_pbar=False)
+        tokens = pipeline.vae(1.0 / pipeline.vae.scale_factor * latents)
+        grids = pipeline.vae.volume_decoder(tokens, pipeline.vae.geo_decoder, bounds=1.01,
+                                            num_chunks=8000, octree_resolution=octree,
+                                            enable_pbar=False)
+    synchronize(device)
+    return latents, grids
+
+
+def relative_error(ours, ref):
+    ours, ref = ours.double(), ref.double()
+    return ((ours - ref).abs().max() / ref.abs().max().clamp_min(1e-12)).item()
+
+
+def run_ours(args, model_dir, images_file, out_dir):
+    command = [args.bench, "--model", str(model_dir), "--images", str(images_file), "--out",
+               str(out_dir), "--device", args.device, "--dtype", args.dtype, "--batches",
+               ",".join(map(str, args.batches)), "--steps", str(args.steps), "--guidance",
+               str(args.guidance), "--octree", str(args.octree), "--grid-stride",
+               str(args.grid_stride)]
+    log("$ " + " ".join(command))
+    results = []
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:
+        for line in process.stdout:  # echoed as it comes: a run cut short still shows its part
+            log(line.rstrip())
+            if line.startswith("{"):
+                results.append(json.loads(line))
+    if process.returncode != 0:
+        raise SystemExit(f"orfeas_neural_throughput exited {process.returncode}")
+    return results
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--bench", required=True, help="the orfeas_neural_throughput binary")
+    parser.add_argument("--work", required=True,
+                        help="scratch directory (the model, pictures, our outputs)")
+    parser.add_argument("--out", required=True, help="results directory")
+    parser.add_argument("--smoke", action="store_true",
+                        help="CPU, float32, a tiny model, 2 steps: checks the script itself")
+    parser.add_argument("--device", default="cuda")
+    parser.add_argument("--dtype", default="float16")
+    parser.add_argument("--batches", default="1,4,8")
+    parser.add_argument("--official-batches", default="1,4")
+    parser.add_argument("--steps", type=int, default=50)
+    parser.add_argument("--guidance", type=float, default=5.0)
+    parser.add_argument("--octree", type=int, default=384)
+    parser.add_argument("--grid-stride", type=int, default=4)
+    args = parser.parse_args()
+    if args.smoke:
+        args.device, args.dtype, args.steps, args.octree = "cpu", "float32", 2, 16
+        args.batches, args.official_batches, args.grid_stride = "1,2", "1,2", 1
+    args.batches = [int(b) for b in args.batches.split(",")]
+    args.official_batches = [int(b) for b in args.official_batches.split(",")]
+    dtype = {"float32": torch.float32, "float16": torch.float16,
+             "bfloat16": torch.bfloat16}[args.dtype]
+    work, out = pathlib.Path(args.work), pathlib.Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    started = time.perf_counter()
+    hy = import_hy3dgen()
+    config = SMOKE_CONFIG if args.smoke else yaml.safe_load(RELEASED_CONFIG.read_text())
+    model, vae, conditioner = build_modules(hy, config, args.device, dtype)
+    synchronize(args.device)
+    model_dir = work / ("smoke-model" if args.smoke else "hunyuan3d-dit-v2-0-random")
+    parameters = write_model_directory(model_dir, config, model, vae, conditioner)
+    log(f"random model: {parameters / 1e9:.3f} billion parameters written to {model_dir} "
+        f"({time.perf_counter() - started:.1f} s)")
+
+    from safetensors.torch import load_file, save_file
+    size = 64 if args.smoke else 512
+    images = pictures(max(args.batches + args.official_batches), size)
+    images_file = work / "pictures.safetensors"
+    save_file({f"image{i}": torch.from_numpy(p) for i, p in enumerate(images)}, str(images_file))
+
+    ours = run_ours(args, model_dir, images_file, work / "ours")
+    shutil.rmtree(model_dir)  # the official modules are still in memory
+
+    pipeline = hy.Pipeline(vae=vae, model=model, scheduler=hy.Scheduler(
+        **config["scheduler"]["params"]), conditioner=conditioner,
+        image_processor=hy.ImageProcessorV2(**config["image_processor"]["params"]),
+        device=args.device, dtype=dtype)
+    official_run(hy, pipeline, images[:1], 2, args.guidance, min(64, args.octree),
+                 args.device)  # warm-up, as ours
+    official = []
+    references = {}
+    for batch in args.official_batches:
+        if args.device == "cuda":
+            torch.cuda.reset_peak_memory_stats()
+        begun = time.perf_counter()
+        latents, grids = official_run(hy, pipeline, images[:batch], args.steps, args.guidance,
+                                      args.octree, args.device)
+        seconds = time.perf_counter() - begun
+        stride = args.grid_stride
+        references[batch] = (latents.float().cpu(),
+                             grids[:, ::stride, ::stride, ::stride].float().cpu())
+        peak = torch.cuda.max_memory_allocated() if args.device == "cuda" else 0
+        official.append({"batch": batch, "seconds": seconds, "shapes_per_second": batch / seconds,
+                         "peak_bytes": peak})
+        log(json.dumps({"official": official[-1]}))
+
+    # Job j's reference: the smallest official batch that ran it.
+    def reference(job):
+        batch = min(b for b in args.official_batches if b > job)
+        return tuple(t[job] for t in references[batch])
+
+    first, second = sorted(args.official_batches)[:2] if len(args.official_batches) > 1 else (
+        args.official_batches[0], args.official_batches[0])
+    self_latents = relative_error(references[second][0][0], references[first][0][0])
+    self_grid = relative_error(references[second][1][0], references[first][1][0])
+    floor = {"float32": 1e-4, "float16": 5e-2, "bfloat16": 2e-1}[args.dtype]
+    comparisons = []
+    for run in (r for r in ours if "batch" in r):
+        saved = load_file(str(work / "ours" / f"ours_b{run['batch']}.safetensors"))
+        for job in range(min(run["batch"], max(args.official_batches))):
+            ref_latents, ref_grid = reference(job)
+            comparisons.append({
+                "batch": run["batch"], "job": job,
+                "latents_error": relative_error(saved["latents"][job], ref_latents),
+                "grid_error": relative_error(saved["grid"][job], ref_grid),
+                "grid_sign_agreement": (torch.sign(saved["grid"][job]) ==
+                                        torch.sign(ref_grid)).float().mean().item()})
+    worst_latents = max(c["latents_error"] for c in comparisons)
+    worst_grid = max(c["grid_error"] for c in comparisons)
+    passed = (worst_latents <= max(4 * self_latents, floor) and
+              worst_grid <= max(4 * self_grid, floor))
+
+    base = official[0]["shapes_per_second"]
+    rows = [("official", r) for r in official] + [("ours", r) for r in ours if "batch" in r]
+    table = ["| implementation | batch | seconds | shapes/s | vs official batch "
+             f"{official[0]['batch']} | peak GiB |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    for name, r in rows:
+        table.append(f"| {name} | {r['batch']} | {r['seconds']:.2f} | "
+                     f"{r['shapes_per_second']:.3f} | {r['shapes_per_second'] / base:.2f}x | "
+                     f"{r['peak_bytes'] / 2**30:.1f} |")
+    summary = {
+        "device": torch.cuda.get_device_name() if args.device == "cuda" else "cpu",
+        "dtype": args.dtype, "steps": args.steps, "guidance": args.guidance,
+        "octree_resolution": args.octree, "official": official, "ours": ours,
+        "official_self_error": {"latents": self_latents, "grid": self_grid},
+        "comparisons": comparisons, "worst": {"latents": worst_latents, "grid": worst_grid},
+        "equal_within_tolerance": passed}
+    (out / "throughput.json").write_text(json.dumps(summary, indent=1))
+    (out / "throughput.md").write_text("\n".join(table) + "\n")
+    log("\n".join(table))
+    log(f"outputs: worst relative error ours vs official: latents {worst_latents:.2e}, grid "
+        f"{worst_grid:.2e}; official batch {second} vs batch {first} (its own rounding): latents "
+        f"{self_latents:.2e}, grid {self_grid:.2e} -> {'EQUAL' if passed else 'DIFFERENT'} "
+        f"(limit: 4x the official's own, at least {floor:g})")
+    log(f"total {time.perf_counter() - started:.1f} s")
+    return 0 if passed else 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())
