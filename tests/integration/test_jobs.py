@@ -93,7 +93,10 @@ def test_events_deliver_the_stages_in_order_and_end_with_done(start_server):
     for job in jobs:
         if job["status"] == "running" and job["stage"] and job["stage"] not in stages[-1:]:
             stages.append(job["stage"])
-    assert stages == STAGES, f"stages arrived as {stages}"
+    # In order, none twice; at this resolution field and mesh take long enough to be seen even by
+    # a watcher that samples (test_events_deliver_every_stage_of_a_short_job asks for every one).
+    assert stages == [stage for stage in STAGES if stage in stages], f"stages arrived as {stages}"
+    assert {"field", "mesh"} <= set(stages), f"stages arrived as {stages}"
     for stage in STAGES:
         progress = [j["progress"] for j in jobs if j["status"] == "running" and j["stage"] == stage]
         assert progress == sorted(progress) and all(0 <= p <= 1 for p in progress), stage
@@ -101,10 +104,10 @@ def test_events_deliver_the_stages_in_order_and_end_with_done(start_server):
     assert len(set(map(json.dumps, jobs[:-1]))) == len(jobs) - 1, "each progress is a change"
 
 
-@pytest.mark.xfail(reason="the event watcher samples each job every 100 ms, so a stage shorter "
-                          "than that is never sent")
 def test_events_deliver_every_stage_of_a_short_job(start_server):
-    server = start_server("--workers", 1)
+    # A lone job waits up to the queue delay for a batch partner: time for the stream to open
+    # before it starts. From then on, every stage is announced however short.
+    server = start_server("--workers", 1, "--max-batch", 2, "--max-queue-delay-ms", 500)
     for _ in range(3):
         job_id = server.submit(resolution=32)["job_id"]
         jobs = [json.loads(data) for name, data in server.events(job_id) if name == "progress"]

@@ -67,22 +67,25 @@ void serve(const ServeArgs& args, const sigset_t& signals) {
   MeshJobRunner runner(data);
   MetricsRegistry metrics;
   std::atomic<bool> ready = false;
-  JobsApi* api_for_metrics = nullptr;  // set before the scheduler starts
+  JobsApi* api_observer = nullptr;  // set before the scheduler starts; it feeds metrics and events
 
   SchedulerOptions options = scheduler_options(args);
   options.on_batch_finished = [&](std::size_t size, std::span<const std::vector<StageTime>> done) {
-    api_for_metrics->record_batch(size, done);
+    api_observer->record_batch(size, done);
+  };
+  options.on_stage_entered = [&](const std::string& job_id, std::string_view stage) {
+    api_observer->stage_entered(job_id, stage);
   };
   Scheduler scheduler(store, runner, options);
   JobServiceOptions service_options;
   service_options.data_dir = data;
   service_options.max_queue = static_cast<std::size_t>(args.max_queue);
   service_options.max_attempts = args.max_attempts;
-  service_options.retention =
-      std::chrono::duration_cast<seconds>(std::chrono::duration<double>(args.retention_hours * 3600));
+  service_options.retention = std::chrono::duration_cast<seconds>(
+      std::chrono::duration<double>(args.retention_hours * 3600));
   JobService service(store, scheduler, service_options);
   JobsApi api(service, metrics, [&] { return ready.load(); });
-  api_for_metrics = &api;
+  api_observer = &api;
 
   Router router;
   api.add_routes(router);
@@ -101,8 +104,8 @@ void serve(const ServeArgs& args, const sigset_t& signals) {
 
   auto remove_expired = [&] {
     try {
-      auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(
-          std::chrono::system_clock::now());
+      auto now =
+          std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
       if (std::size_t removed = service.remove_expired(now)) {
         std::fprintf(stderr, "orfeas: removed %zu expired jobs\n", removed);
       }

@@ -112,7 +112,8 @@ std::vector<JobRequest> job_requests(const Request& request, Submission submissi
     job.image = std::move(submission.images[i]);
     job.options = submission.options;
     job.submitter = "web:" + request.remote_address;
-    if (key) job.idempotency_key = submission.images.size() == 1 ? *key : *key + "#" + std::to_string(i);
+    if (key)
+      job.idempotency_key = submission.images.size() == 1 ? *key : *key + "#" + std::to_string(i);
     requests.push_back(std::move(job));
   }
   return requests;
@@ -136,7 +137,8 @@ std::size_t list_limit(const Request& request) {
   std::size_t limit = 0;
   const std::string& text = it->second;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), limit);
-  if (ec != std::errc() || ptr != text.data() + text.size() || limit == 0 || limit > kMaxListLimit) {
+  if (ec != std::errc() || ptr != text.data() + text.size() || limit == 0 ||
+      limit > kMaxListLimit) {
     throw Error(ErrorCode::kBadInput, "limit must be an integer from 1 to 1000");
   }
   return limit;
@@ -146,6 +148,7 @@ std::size_t list_limit(const Request& request) {
 
 // One open /events response.
 struct JobsApi::Stream {
+  std::mutex mutex;  // one writer at a time, so events go out in the order the job changed
   std::string job_id;
   std::shared_ptr<StreamWriter> writer;
   std::string last_sent;  // the data of the last progress event
@@ -202,8 +205,9 @@ void JobsApi::add_routes(Router& router) {
     }
     return Response::json({{"generators", generators}, {"formats", formats}});
   });
-  router.add("GET", "/health/live",
-             [](const Request&) { return Response::json({{"status", "live"}}); });
+  router.add("GET", "/health/live", [](const Request&) {
+    return Response::json({{"status", "live"}});
+  });
   router.add("GET", "/health/ready", [this](const Request&) {
     if (!ready_()) throw Error(ErrorCode::kUnavailable, "the service is starting or stopping");
     return Response::json({{"status", "ready"}});
@@ -239,7 +243,8 @@ Response JobsApi::submit_batch(const Request& request) {
     throw Error(ErrorCode::kTooLarge, "a batch holds at most 32 images",
                 {{"images", submission.images.size()}, {"max_images", kMaxBatchImages}});
   }
-  std::vector<EnqueueResult> results = service_.submit(job_requests(request, std::move(submission)));
+  std::vector<EnqueueResult> results =
+      service_.submit(job_requests(request, std::move(submission)));
   nlohmann::json ids = nlohmann::json::array();
   nlohmann::json jobs = nlohmann::json::array();
   for (const EnqueueResult& result : results) {
@@ -247,18 +252,18 @@ Response JobsApi::submit_batch(const Request& request) {
     jobs.push_back(accepted_json(result));
   }
   const std::optional<std::string>& batch = results.front().job.batch_id;
-  return Response::json(
-      {{"batch_id", batch ? nlohmann::json(*batch) : nlohmann::json()}, {"job_ids", ids},
-       {"jobs", jobs}},
-      202);
+  return Response::json({{"batch_id", batch ? nlohmann::json(*batch) : nlohmann::json()},
+                         {"job_ids", ids},
+                         {"jobs", jobs}},
+                        202);
 }
 
 nlohmann::json JobsApi::job_json(const JobView& view) const {
   nlohmann::json json = to_json(view.job);
   json["queue_position"] =
       view.queue_position ? nlohmann::json(*view.queue_position) : nlohmann::json();
-  json["eta_seconds"] =
-      view.eta ? nlohmann::json(std::chrono::duration<double>(*view.eta).count()) : nlohmann::json();
+  json["eta_seconds"] = view.eta ? nlohmann::json(std::chrono::duration<double>(*view.eta).count())
+                                 : nlohmann::json();
   json["status_url"] = job_url(view.job.id);
   json["result_url"] = job_url(view.job.id) + "/result";
   return json;
@@ -275,7 +280,10 @@ Response JobsApi::list_jobs(const Request& request) {
     filter.status = parse_job_status(it->second);
   }
   nlohmann::json jobs = nlohmann::json::array();
-  for (Job& job : service_.list(filter)) jobs.push_back(job_json({std::move(job), {}, {}}));
+  for (Job& job : service_.list(filter)) {
+    jobs.push_back(job_json(job.status == JobStatus::kQueued ? service_.view(job.id)
+                                                             : JobView{std::move(job), {}, {}}));
+  }
   return Response::json({{"jobs", jobs}});
 }
 
@@ -292,9 +300,9 @@ Response JobsApi::get_result(const Request& request) {
   MeshFile file = service_.result(id, format);
   Response response;
   response.content_type = std::string(mesh_format_mime_type(file.format));
-  response.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + id + "." +
-                                                           std::string(mesh_format_name(file.format)) +
-                                                           "\"");
+  response.headers.emplace_back(
+      "Content-Disposition",
+      "attachment; filename=\"" + id + "." + std::string(mesh_format_name(file.format)) + "\"");
   response.body = std::move(file.bytes);
   return response;
 }
@@ -314,6 +322,30 @@ Response JobsApi::job_events(const Request& request) {
   });
 }
 
+void JobsApi::stage_entered(const std::string& job_id, std::string_view stage) {
+  std::vector<std::shared_ptr<Stream>> streams;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& stream : streams_) {
+      if (stream->job_id == job_id) streams.push_back(stream);
+    }
+  }
+  for (const auto& stream : streams) {
+    std::lock_guard stream_lock(stream->mutex);
+    try {
+      nlohmann::json json = job_json(service_.view(job_id));
+      json["stage"] = stage;  // as progress() shows it: the runner waits for this call
+      std::string data = json.dump();
+      if (data == stream->last_sent) continue;
+      stream->writer->write(sse_event("progress", data));
+      stream->last_sent = std::move(data);
+      stream->last_write = SteadyClock::now();
+    } catch (const std::exception&) {
+      // The watcher sends the job's state at its next poll.
+    }
+  }
+}
+
 void JobsApi::watch_streams() {
   std::unique_lock lock(mutex_);
   while (!stopping_) {
@@ -321,6 +353,7 @@ void JobsApi::watch_streams() {
     lock.unlock();
     std::vector<std::shared_ptr<Stream>> ended;
     for (const auto& stream : streams) {
+      std::lock_guard stream_lock(stream->mutex);
       bool open = true;
       try {
         JobView view = service_.view(stream->job_id);

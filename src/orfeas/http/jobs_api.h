@@ -42,6 +42,10 @@ class JobsApi {
   // Feeds the batch and stage histograms; made for SchedulerOptions::on_batch_finished.
   void record_batch(std::size_t batch_size, std::span<const std::vector<StageTime>> succeeded);
 
+  // Sends a progress event showing `stage` to the streams of the job at once, so that stages
+  // shorter than the streams' polling are seen too; made for SchedulerOptions::on_stage_entered.
+  void stage_entered(const std::string& job_id, std::string_view stage);
+
   // Ends the event streams (they send no `done`), so that the server can stop.
   void close_streams();
 

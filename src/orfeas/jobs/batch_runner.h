@@ -41,6 +41,11 @@ class BatchRunner {
   // the runner uses. A runner that throws fails every job of the batch with what it threw.
   virtual std::vector<JobOutcome> run(std::span<const Job> batch, const BatchProgressFn& progress,
                                       std::span<const CancelToken* const> cancel) = 0;
+
+  // A result of run() that the store refused because its job was cancelled meanwhile: remove what
+  // it wrote, so that a cancelled job leaves nothing behind. (A result refused for a lost lease is
+  // kept: the job's next attempt writes the same place.) Must not throw.
+  virtual void discard(const JobResult& result) { (void)result; }
 };
 
 }  // namespace orfeas

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <system_error>
 #include <utility>
 
 #include "orfeas/export/mesh_writer.h"
@@ -105,6 +106,11 @@ std::vector<JobOutcome> MeshJobRunner::run(std::span<const Job> batch,
   }
 
   return outcomes;
+}
+
+void MeshJobRunner::discard(const JobResult& result) {
+  std::error_code ignored;
+  std::filesystem::remove(data_dir_ / result.result_path, ignored);
 }
 
 }  // namespace orfeas

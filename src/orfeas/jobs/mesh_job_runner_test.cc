@@ -74,6 +74,15 @@ class MeshJobRunnerTest : public testing::Test {
   std::map<std::size_t, std::set<std::string>> stages_;
 };
 
+TEST_F(MeshJobRunnerTest, DiscardRemovesTheResultFile) {
+  fs::create_directories(directory_.path() / "results");
+  std::ofstream(directory_.path() / "results/x.ply") << "ply";
+  MeshJobRunner runner(directory_.path());
+  runner.discard({"results/x.ply", nullptr});
+  EXPECT_FALSE(fs::exists(directory_.path() / "results/x.ply"));
+  runner.discard({"results/x.ply", nullptr});  // already gone: nothing to do
+}
+
 TEST_F(MeshJobRunnerTest, TurnsAPhotoIntoAClosedPlyAndFailsBadJobsAlone) {
   std::vector<Job> batch = {job("good", "object.png"), job("corrupt", "corrupt.png"),
                             job("missing", "missing.png"), job("unknown", "object.png", "nope"),

@@ -186,13 +186,20 @@ void Scheduler::run_batch(std::vector<Claim> claims) {
   }
   std::thread beat([&] { heartbeat(batch); });
 
-  BatchProgressFn progress = [&batch](std::size_t index, std::string_view stage, double fraction) {
-    std::lock_guard lock(batch.mutex);
-    if (index >= batch.states.size()) return;
-    RunningBatch::JobState& state = batch.states[index];
-    state.stage = stage;
-    state.fraction = fraction >= 0 && fraction <= 1 ? fraction : (fraction > 1 ? 1 : 0);
-    state.trace.enter(stage, SteadyClock::now());
+  BatchProgressFn progress = [&](std::size_t index, std::string_view stage, double fraction) {
+    bool entered = false;
+    {
+      std::lock_guard lock(batch.mutex);
+      if (index >= batch.states.size()) return;
+      RunningBatch::JobState& state = batch.states[index];
+      entered = state.stage != stage;
+      state.stage = stage;
+      state.fraction = fraction >= 0 && fraction <= 1 ? fraction : (fraction > 1 ? 1 : 0);
+      state.trace.enter(stage, SteadyClock::now());
+    }
+    if (entered && options_.on_stage_entered) {
+      options_.on_stage_entered(batch.jobs[index].id, stage);
+    }
   };
   std::size_t size = batch.jobs.size();
   std::vector<JobOutcome> outcomes;
@@ -261,6 +268,8 @@ void Scheduler::finish(RunningBatch& batch, std::vector<JobOutcome> outcomes) {
           std::lock_guard lock(batch.mutex);
           succeeded.push_back(batch.states[i].trace.finish(ended));
           clock_.record(batch.jobs[i].method, succeeded.back());
+        } else if (store_.get(lease.job_id).status == JobStatus::kCancelled) {
+          runner_.discard(*result);
         }
       } else {
         Error error = std::get<Error>(outcomes[i]);

@@ -39,6 +39,9 @@ struct SchedulerOptions {
   // job that succeeded, its stages and their durations (for metrics). Must not throw.
   std::function<void(std::size_t batch_size, std::span<const std::vector<StageTime>> succeeded)>
       on_batch_finished;
+  // Called on the runner's thread each time a running job enters a stage, after progress() shows
+  // it, so that observers see even stages shorter than their polling. Must not throw.
+  std::function<void(const std::string& job_id, std::string_view stage)> on_stage_entered;
 };
 
 // The stage a job running in this process is in, and the fraction of it done.

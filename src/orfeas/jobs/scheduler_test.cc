@@ -62,6 +62,15 @@ class FakeRunner : public BatchRunner {
     return behave(batch, progress, cancel);
   }
 
+  void discard(const JobResult& result) override {
+    std::lock_guard lock(mutex_);
+    discarded_.push_back(result.result_path);
+  }
+  std::vector<std::string> discarded() const {
+    std::lock_guard lock(mutex_);
+    return discarded_;
+  }
+
   void set(Behaviour behaviour) {
     std::lock_guard lock(mutex_);
     behaviour_ = std::move(behaviour);
@@ -75,6 +84,7 @@ class FakeRunner : public BatchRunner {
   mutable std::mutex mutex_;
   Behaviour behaviour_;
   std::vector<std::vector<Job>> batches_;
+  std::vector<std::string> discarded_;
 };
 
 // Blocks until the job's token fires (or kPatience passes), then reports it cancelled.
@@ -306,6 +316,24 @@ TEST_F(SchedulerTest, CancelRunningStopsTheJobAtOnceAndProgressIsLive) {
   EXPECT_EQ(store_.get(id).status, JobStatus::kCancelled);
 }
 
+TEST_F(SchedulerTest, AResultFinishedAfterItsJobWasCancelledIsDiscarded) {
+  runner_.set([&](std::span<const Job> batch, const BatchProgressFn&,
+                  std::span<const CancelToken* const> cancel) {
+    wait_for_cancel(batch, cancel);
+    return succeed(batch);  // past its last checkpoint when the cancel came
+  });
+  std::string id = enqueue();
+  Scheduler scheduler(store_, runner_, fast_options());
+  scheduler.start();
+  ASSERT_TRUE(reaches(id, JobStatus::kRunning));
+  store_.cancel(id, wall_now());
+  scheduler.cancel_running(id);
+  ASSERT_TRUE(eventually([&] { return !runner_.discarded().empty(); }));
+  scheduler.stop(SteadyClock::now() + kPatience);
+  EXPECT_EQ(runner_.discarded(), std::vector<std::string>{"results/" + id + ".ply"});
+  EXPECT_EQ(store_.get(id).status, JobStatus::kCancelled);
+}
+
 TEST_F(SchedulerTest, ReportsEachBatchWithTheStagesOfItsSucceededJobs) {
   runner_.set([&](std::span<const Job> batch, const BatchProgressFn& progress,
                   std::span<const CancelToken* const>) {
@@ -317,7 +345,12 @@ TEST_F(SchedulerTest, ReportsEachBatchWithTheStagesOfItsSucceededJobs) {
   });
   std::mutex mutex;
   std::vector<std::pair<std::size_t, std::vector<std::vector<StageTime>>>> reports;
+  std::vector<std::string> entered;
   SchedulerOptions options = fast_options();
+  options.on_stage_entered = [&](const std::string&, std::string_view stage) {
+    std::lock_guard lock(mutex);
+    entered.emplace_back(stage);
+  };
   options.max_batch = 2;
   options.max_queue_delay = seconds(5);
   options.on_batch_finished = [&](std::size_t size, std::span<const std::vector<StageTime>> done) {
@@ -339,6 +372,7 @@ TEST_F(SchedulerTest, ReportsEachBatchWithTheStagesOfItsSucceededJobs) {
   ASSERT_EQ(reports[0].second[0].size(), 2u);
   EXPECT_EQ(reports[0].second[0][0].stage, "prepare");
   EXPECT_EQ(reports[0].second[0][1].stage, "field");
+  EXPECT_EQ(entered, (std::vector<std::string>{"prepare", "field"}));
 }
 
 TEST_F(SchedulerTest, AnInputErrorFailsTheJobAndAnInternalOneRetriesIt) {
