@@ -2,7 +2,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -69,11 +68,15 @@ TEST_F(WebUiTest, OurOwnFilesAreServedAsBuiltAndRevalidated) {
 
 TEST_F(WebUiTest, EveryFileThePageLoadsIsServed) {
   const std::string page = get("/").body;
-  const std::regex reference(R"((?:src|href)="(/[^"]*)\")");
+  // Every src="/..." and href="/..." attribute. (Not std::regex: GCC 12 warns inside <regex>
+  // in the sanitizer build.)
   std::vector<std::string> targets;
-  for (auto it = std::sregex_iterator(page.begin(), page.end(), reference);
-       it != std::sregex_iterator(); ++it) {
-    targets.push_back((*it)[1]);
+  for (const std::string attribute : {"src=\"/", "href=\"/"}) {
+    for (std::size_t at = page.find(attribute); at != std::string::npos;
+         at = page.find(attribute, at + 1)) {
+      std::size_t start = at + attribute.size() - 1;
+      targets.push_back(page.substr(start, page.find('"', start) - start));
+    }
   }
   EXPECT_EQ(targets.size(), 5u);  // style.css, three.js, its two examples, app.js
   for (const std::string& target : targets) {
