@@ -78,12 +78,14 @@ class JobsApiTest : public testing::Test {
                             std::string target = "/api/jobs", HeaderList headers = {}) {
     std::string body;
     for (const std::string& image : images) {
-      body += "--XyZ\r\nContent-Disposition: form-data; name=\"image\"; filename=\"a.png\"\r\n"
-              "Content-Type: image/png\r\n\r\n" + image + "\r\n";
+      body +=
+          "--XyZ\r\nContent-Disposition: form-data; name=\"image\"; filename=\"a.png\"\r\n"
+          "Content-Type: image/png\r\n\r\n" +
+          image + "\r\n";
     }
     for (const auto& [name, value] : fields) {
-      body += "--XyZ\r\nContent-Disposition: form-data; name=\"" + name + "\"\r\n\r\n" + value +
-              "\r\n";
+      body +=
+          "--XyZ\r\nContent-Disposition: form-data; name=\"" + name + "\"\r\n\r\n" + value + "\r\n";
     }
     body += "--XyZ--\r\n";
     return call("POST", std::move(target), body, "multipart/form-data; boundary=XyZ",
@@ -155,8 +157,9 @@ TEST_F(JobsApiTest, AMultipartJobRunsAndItsMeshDownloadsInTheAskedFormat) {
   std::string metrics = call("GET", "/metrics").body;
   EXPECT_NE(metrics.find("orfeas_jobs{status=\"succeeded\"} 1"), std::string::npos) << metrics;
   EXPECT_NE(metrics.find("orfeas_queue_depth 0"), std::string::npos);
-  EXPECT_NE(metrics.find("orfeas_batch_size_bucket{le=\"1\"} 0\norfeas_batch_size_bucket{le=\"2\"} 1"),
-            std::string::npos);
+  EXPECT_NE(
+      metrics.find("orfeas_batch_size_bucket{le=\"1\"} 0\norfeas_batch_size_bucket{le=\"2\"} 1"),
+      std::string::npos);
   EXPECT_NE(metrics.find("orfeas_stage_duration_seconds_bucket{le=\"0.05\",stage=\"field\"} 1"),
             std::string::npos);
 }
@@ -166,7 +169,8 @@ TEST_F(JobsApiTest, JsonJobsBatchesAndIdempotencyKeys) {
   {
     // Encoded by hand to keep the test free of a second base64 implementation: a tiny PNG.
     std::string tiny = read_text(fs::path(ORFEAS_TEST_DATA) / "images/rgba_object.png");
-    static const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    static const char* alphabet =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     for (std::size_t i = 0; i < tiny.size(); i += 3) {
       unsigned n = static_cast<unsigned char>(tiny[i]) << 16;
       if (i + 1 < tiny.size()) n |= static_cast<unsigned char>(tiny[i + 1]) << 8;
@@ -223,8 +227,9 @@ TEST_F(JobsApiTest, BadRequestsGetTheErrorTheyDeserve) {
   EXPECT_EQ(call("GET", "/api/jobs?limit=0").status, 400);
   EXPECT_EQ(call("GET", "/api/jobs?limit=x").status, 400);
   EXPECT_EQ(call("GET", "/api/jobs?status=lost").status, 400);
-  std::string body = "--XyZ\r\nContent-Disposition: form-data; name=\"other\"; filename=\"a\"\r\n\r\n"
-                     "x\r\n--XyZ--\r\n";
+  std::string body =
+      "--XyZ\r\nContent-Disposition: form-data; name=\"other\"; filename=\"a\"\r\n\r\n"
+      "x\r\n--XyZ--\r\n";
   EXPECT_EQ(call("POST", "/api/jobs", body, "multipart/form-data; boundary=XyZ").status, 400);
 }
 
@@ -269,6 +274,13 @@ TEST_F(JobsApiTest, EventsFollowAJobToTheEnd) {
   EXPECT_LT(succeeded, done);
 
   Response late = call("GET", "/api/jobs/" + id + "/events");
+  auto stage_writer = std::make_shared<RecordingWriter>();
+  late.stream(stage_writer);
+  api_.stage_entered(id, "prepare");  // a stage shorter than the polling is still announced
+  api_.stage_entered("another-job", "field");
+  EXPECT_NE(stage_writer->text().find("\"stage\":\"prepare\""), std::string::npos);
+  EXPECT_EQ(stage_writer->text().find("\"stage\":\"field\""), std::string::npos);
+  late = call("GET", "/api/jobs/" + id + "/events");
   auto closed_writer = std::make_shared<RecordingWriter>();
   api_.close_streams();
   late.stream(closed_writer);
