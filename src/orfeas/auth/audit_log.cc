@@ -1,0 +1,452 @@
+#include "orfeas/auth/audit_log.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "orfeas/core/error.h"
+#include "orfeas/jobs/sqlite.h"
+
+namespace orfeas {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr std::string_view kFirstPrev =
+    "0000000000000000000000000000000000000000000000000000000000000000";
+constexpr std::chrono::milliseconds kBusyTimeout{10000};
+constexpr std::string_view kSchema =
+    "CREATE TABLE IF NOT EXISTS audit_log(seq INTEGER PRIMARY KEY, time TEXT, agent_id TEXT, "
+    "outcome TEXT, nonce TEXT, line TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS audit_log_time ON audit_log(time)";
+
+// Lowercase hex SHA-256 of `text`.
+std::string sha256_of(std::string_view text) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+  unsigned int size = 0;
+  if (EVP_Digest(text.data(), text.size(), digest.data(), &size, EVP_sha256(), nullptr) != 1) {
+    throw Error(ErrorCode::kInternal, "SHA-256 failed");
+  }
+  std::string hex;
+  hex.reserve(2 * size);
+  for (unsigned int i = 0; i < size; ++i) {
+    std::array<char, 3> byte{};
+    std::snprintf(byte.data(), byte.size(), "%02x", digest[i]);
+    hex += byte.data();
+  }
+  return hex;
+}
+
+// Opens the database with the audit table in place (no write happens when it exists already).
+SqliteDatabase open_reader(const fs::path& path) {
+  SqliteDatabase db(path, kBusyTimeout);
+  db.execute(kSchema);
+  return db;
+}
+
+SqliteDatabase open_writer(const fs::path& path) {
+  SqliteDatabase db(path, kBusyTimeout);
+  db.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL");
+  db.execute(kSchema);
+  return db;
+}
+
+// The line the database holds for `seq`, if any.
+std::optional<std::string> database_line(SqliteStatement& select, std::int64_t seq) {
+  SqliteRows rows = select.query(seq);
+  if (!rows.next()) return std::nullopt;
+  return rows.text(0);
+}
+constexpr std::string_view kSelectLine = "SELECT line FROM audit_log WHERE seq = ?1";
+
+// The seq of an audit line; nullopt when the line is not a JSON object with an integer seq.
+std::optional<std::int64_t> seq_of(const std::string& line) {
+  nlohmann::json parsed = nlohmann::json::parse(line, nullptr, false);
+  if (!parsed.is_object() || !parsed.contains("seq") || !parsed["seq"].is_number_integer()) {
+    return std::nullopt;
+  }
+  return parsed["seq"].get<std::int64_t>();
+}
+
+// "2024-05-01T12:30:00.250Z" back to a Timestamp (the format of format_timestamp).
+Timestamp parse_timestamp(const std::string& text) {
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0, ms = 0;
+  if (std::sscanf(text.c_str(), "%d-%d-%dT%d:%d:%d.%dZ", &y, &mo, &d, &h, &mi, &s, &ms) != 7) {
+    throw Error(ErrorCode::kInternal, "audit log time '" + text + "' is malformed");
+  }
+  using namespace std::chrono;
+  const sys_days date =
+      year_month_day{year(y), month(static_cast<unsigned>(mo)), day(static_cast<unsigned>(d))};
+  return Timestamp(date) + hours(h) + minutes(mi) + seconds(s) + milliseconds(ms);
+}
+
+[[noreturn]] void fail_file(const fs::path& path, std::string_view what) {
+  throw Error(ErrorCode::kInternal, "audit trail " + path.string() + ": " + std::string(what) +
+                                        ": " + std::strerror(errno));
+}
+
+// An open file descriptor, closed when it goes away.
+class FileDescriptor {
+ public:
+  FileDescriptor(const fs::path& path, int flags)
+      : path_(path), fd_(::open(path.c_str(), flags, 0600)) {
+    if (fd_ < 0) fail_file(path, "cannot open");
+  }
+  ~FileDescriptor() { ::close(fd_); }
+  FileDescriptor(const FileDescriptor&) = delete;
+  FileDescriptor& operator=(const FileDescriptor&) = delete;
+
+  // Appends `text` and flushes it to the disk.
+  void append_durably(std::string_view text) const {
+    while (!text.empty()) {
+      const ssize_t written = ::write(fd_, text.data(), text.size());
+      if (written < 0 && errno == EINTR) continue;
+      if (written < 0) fail_file(path_, "cannot write");
+      text.remove_prefix(static_cast<std::size_t>(written));
+    }
+    if (::fdatasync(fd_) != 0) fail_file(path_, "cannot sync");
+  }
+  // The bytes [offset, offset + size).
+  std::string read_at(off_t offset, std::size_t size) const {
+    std::string bytes(size, '\0');
+    if (::pread(fd_, bytes.data(), size, offset) != static_cast<ssize_t>(size)) {
+      fail_file(path_, "cannot read");
+    }
+    return bytes;
+  }
+  off_t size() const {
+    const off_t end = ::lseek(fd_, 0, SEEK_END);
+    if (end < 0) fail_file(path_, "cannot seek");
+    return end;
+  }
+  void truncate(off_t size) const {
+    if (::ftruncate(fd_, size) != 0) fail_file(path_, "cannot truncate");
+  }
+
+ private:
+  fs::path path_;
+  int fd_;
+};
+
+// The end of a trail file: its last complete line (without '\n'; nullopt when none), where that
+// line ends (just past its '\n'), and any bytes after it (a write cut short).
+struct FileEnd {
+  std::optional<std::string> last_line;
+  off_t complete_size = 0;
+  std::string partial;
+};
+
+FileEnd read_file_end(const FileDescriptor& file) {
+  const off_t size = file.size();
+  FileEnd end;
+  for (off_t window = 4096;; window *= 2) {
+    const off_t start = std::max<off_t>(0, size - window);
+    const std::string tail = file.read_at(start, static_cast<std::size_t>(size - start));
+    const std::size_t last_newline = tail.rfind('\n');
+    if (last_newline == std::string::npos && start > 0) continue;
+    const std::size_t complete = last_newline == std::string::npos ? 0 : last_newline + 1;
+    end.partial = tail.substr(complete);
+    end.complete_size = start + static_cast<off_t>(complete);
+    if (complete == 0 && start == 0) return end;
+    const std::size_t previous = complete < 2 ? std::string::npos : tail.rfind('\n', complete - 2);
+    if (previous == std::string::npos && start > 0) continue;
+    const std::size_t begin = previous == std::string::npos ? 0 : previous + 1;
+    end.last_line = tail.substr(begin, complete - 1 - begin);
+    return end;
+  }
+}
+
+// One line waiting for the writer, with the columns the database indexes.
+struct PendingLine {
+  std::int64_t seq;
+  std::string time;
+  std::string agent_id;
+  std::string outcome;
+  std::string nonce;
+  std::string line;
+};
+
+}  // namespace
+
+std::string audit_line(const AuditRecord& record, std::int64_t seq, std::string_view prev_hash) {
+  nlohmann::ordered_json line;
+  line["seq"] = seq;
+  line["time"] = format_timestamp(record.time);
+  line["request_id"] = record.request_id;
+  line["agent_id"] = record.agent_id;
+  line["api_key"] = record.api_key;
+  line["client_address"] = record.client_address;
+  line["method"] = record.method;
+  line["path"] = record.path;
+  line["operation"] = record.operation;
+  line["outcome"] = record.outcome;
+  line["reason"] = record.reason;
+  line["status"] = record.status;
+  line["job_id"] = record.job_id;
+  line["nonce"] = record.nonce;
+  line["prev"] = prev_hash;
+  // ASCII only, with invalid UTF-8 from a request replaced rather than thrown on.
+  return line.dump(-1, ' ', true, nlohmann::ordered_json::error_handler_t::replace);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Verification.
+
+namespace {
+
+// Checks one file line against the chain so far; returns what is wrong, empty when nothing.
+std::string check_line(const std::string& line, std::int64_t number, std::int64_t previous_seq,
+                       const std::string& previous_hash, SqliteStatement& select) {
+  const std::string at = "line " + std::to_string(number);
+  nlohmann::json parsed = nlohmann::json::parse(line, nullptr, false);
+  if (parsed.is_discarded()) return at + " is not JSON";
+  if (!parsed.is_object() || !parsed.contains("seq") || !parsed["seq"].is_number_integer() ||
+      !parsed.contains("prev") || !parsed["prev"].is_string()) {
+    return at + " is not an audit record (no integer seq or string prev)";
+  }
+  const auto seq = parsed["seq"].get<std::int64_t>();
+  if (seq != previous_seq + 1) {
+    return at + ": seq " + std::to_string(seq) + " follows " + std::to_string(previous_seq);
+  }
+  if (parsed["prev"].get<std::string>() != previous_hash) {
+    if (number == 1) return at + ": prev is not 64 zeros, as the first line's must be";
+    return at + ": prev does not match the hash of line " + std::to_string(number - 1);
+  }
+  const std::optional<std::string> stored = database_line(select, seq);
+  if (!stored) return at + ": the database lacks record " + std::to_string(seq);
+  if (*stored != line) return at + " differs from the database's record " + std::to_string(seq);
+  return "";
+}
+
+// Whether the database holds exactly records 1..`last_seq`; fills `result` when not.
+void check_database_end(SqliteDatabase& db, std::int64_t last_seq, AuditVerification& result) {
+  SqliteStatement count(db, "SELECT count(*), coalesce(max(seq), 0) FROM audit_log");
+  SqliteRows rows = count.query();
+  rows.next();
+  const std::int64_t records = rows.integer(0);
+  const std::int64_t max_seq = rows.integer(1);
+  if (max_seq > last_seq) {
+    result.first_bad_line = last_seq + 1;
+    result.reason = "the file ends at line " + std::to_string(last_seq) +
+                    " but the database holds records up to " + std::to_string(max_seq);
+  } else if (records != last_seq) {
+    result.first_bad_line = last_seq + 1;
+    result.reason = "the database holds " + std::to_string(records) + " records, the file " +
+                    std::to_string(last_seq);
+  } else {
+    result.intact = true;
+  }
+}
+
+}  // namespace
+
+AuditVerification verify_audit_trail(const fs::path& database, const fs::path& jsonl) {
+  for (const fs::path& path : {database, jsonl}) {
+    if (!fs::is_regular_file(path)) {
+      throw Error(ErrorCode::kBadInput, path.string() + " does not exist or is not a file");
+    }
+  }
+  std::ifstream file(jsonl, std::ios::binary);
+  if (!file) throw Error(ErrorCode::kBadInput, "cannot read " + jsonl.string());
+  SqliteDatabase db = open_reader(database);
+  SqliteStatement select(db, kSelectLine);
+
+  AuditVerification result;
+  std::string previous_hash(kFirstPrev);
+  std::string line;
+  while (std::getline(file, line)) {
+    const std::int64_t number = result.records + 1;
+    if (file.eof()) {  // the last line has no '\n': a write cut short
+      result.first_bad_line = number;
+      result.reason = "line " + std::to_string(number) + " is incomplete (no newline)";
+      return result;
+    }
+    result.reason = check_line(line, number, result.records, previous_hash, select);
+    if (!result.reason.empty()) {
+      result.first_bad_line = number;
+      return result;
+    }
+    previous_hash = sha256_of(line);
+    result.records = number;
+  }
+  if (file.bad()) throw Error(ErrorCode::kBadInput, "cannot read " + jsonl.string());
+  check_database_end(db, result.records, result);
+  return result;
+}
+
+std::vector<std::string> audit_tail(const fs::path& database, std::size_t count) {
+  SqliteDatabase db = open_reader(database);
+  SqliteStatement select(db,
+                         "SELECT line FROM (SELECT seq, line FROM audit_log ORDER BY seq DESC "
+                         "LIMIT ?1) ORDER BY seq");
+  std::vector<std::string> lines;
+  SqliteRows rows = select.query(static_cast<std::int64_t>(count));
+  while (rows.next()) lines.push_back(rows.text(0));
+  return lines;
+}
+
+// ---------------------------------------------------------------------------------------------
+// AuditLog.
+
+struct AuditLog::State {
+  State(const fs::path& database, const fs::path& jsonl)
+      : database_path(database),
+        db(open_writer(database)),
+        insert(db,
+               "INSERT INTO audit_log(seq, time, agent_id, outcome, nonce, line) "
+               "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+        file(jsonl, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC),
+        jsonl_path(jsonl) {}
+
+  void recover();
+  void write(const std::deque<PendingLine>& batch);
+  void run_writer();
+
+  const fs::path database_path;
+  SqliteDatabase db;  // the writer thread's after construction
+  SqliteStatement insert;
+  FileDescriptor file;
+  const fs::path jsonl_path;
+
+  std::mutex mutex;
+  std::condition_variable work;     // something queued, or stopping
+  std::condition_variable durable;  // durable_seq advanced, or the writer failed
+  std::deque<PendingLine> queue;
+  std::int64_t next_seq = 1;
+  std::string last_hash{kFirstPrev};
+  std::int64_t durable_seq = 0;
+  std::optional<std::string> failure;
+  bool stopping = false;
+  std::thread writer;
+};
+
+// Brings the file level with the database (the writer commits to the database first, so the file
+// may lack the last lines, or end in a cut-short line) and continues the chain from its end.
+void AuditLog::State::recover() {
+  const auto broken = [this](const std::string& why) {
+    return Error(ErrorCode::kInternal, "audit trail " + jsonl_path.string() +
+                                           " is broken at its end (" + why +
+                                           "); run `orfeas audit verify`");
+  };
+  SqliteStatement select(db, kSelectLine);
+  const FileEnd end = read_file_end(file);
+  std::int64_t file_seq = 0;
+  if (end.last_line) {
+    const std::optional<std::int64_t> seq = seq_of(*end.last_line);
+    if (!seq) throw broken("its last line is not an audit record");
+    if (database_line(select, *seq) != end.last_line) {
+      throw broken("its last line is not the database's record " + std::to_string(*seq));
+    }
+    file_seq = *seq;
+  }
+  if (!end.partial.empty()) {
+    const std::optional<std::string> next = database_line(select, file_seq + 1);
+    if (!next || !next->starts_with(end.partial)) throw broken("it ends in a stray partial line");
+    file.truncate(end.complete_size);
+  }
+
+  SqliteStatement after(db, "SELECT seq, line FROM audit_log WHERE seq > ?1 ORDER BY seq");
+  std::string missing;
+  std::optional<std::string> last_line = end.last_line;
+  durable_seq = file_seq;
+  SqliteRows rows = after.query(file_seq);
+  while (rows.next()) {
+    durable_seq = rows.integer(0);
+    last_line = rows.text(1);
+    missing += *last_line + '\n';
+  }
+  if (!missing.empty()) file.append_durably(missing);
+  next_seq = durable_seq + 1;
+  if (last_line) last_hash = sha256_of(*last_line);
+}
+
+void AuditLog::State::write(const std::deque<PendingLine>& batch) {
+  SqliteTransaction transaction(db);
+  std::string text;
+  for (const PendingLine& line : batch) {
+    insert.execute(line.seq, line.time, line.agent_id, line.outcome, line.nonce, line.line);
+    text += line.line + '\n';
+  }
+  transaction.commit();
+  file.append_durably(text);
+}
+
+void AuditLog::State::run_writer() {
+  for (;;) {
+    std::deque<PendingLine> batch;
+    {
+      std::unique_lock lock(mutex);
+      work.wait(lock, [this] { return stopping || !queue.empty(); });
+      if (queue.empty()) return;
+      batch.swap(queue);
+      if (failure) continue;  // the chain has a gap now: nothing more may be written
+    }
+    try {
+      write(batch);
+      std::lock_guard lock(mutex);
+      durable_seq = batch.back().seq;
+    } catch (const std::exception& e) {
+      std::lock_guard lock(mutex);
+      failure = e.what();
+    }
+    durable.notify_all();
+  }
+}
+
+AuditLog::AuditLog(const fs::path& database, const fs::path& jsonl)
+    : state_(std::make_unique<State>(database, jsonl)) {
+  state_->recover();
+  state_->writer = std::thread([state = state_.get()] { state->run_writer(); });
+}
+
+AuditLog::~AuditLog() {
+  {
+    std::lock_guard lock(state_->mutex);
+    state_->stopping = true;
+  }
+  state_->work.notify_one();
+  state_->writer.join();
+}
+
+std::int64_t AuditLog::append(const AuditRecord& record) {
+  std::lock_guard lock(state_->mutex);
+  const std::int64_t seq = state_->next_seq++;
+  std::string line = audit_line(record, seq, state_->last_hash);
+  state_->last_hash = sha256_of(line);
+  state_->queue.push_back({seq, format_timestamp(record.time), record.agent_id, record.outcome,
+                           record.nonce, std::move(line)});
+  state_->work.notify_one();
+  return seq;
+}
+
+void AuditLog::wait_durable(std::int64_t seq) {
+  std::unique_lock lock(state_->mutex);
+  state_->durable.wait(lock, [&] { return state_->failure || state_->durable_seq >= seq; });
+  if (state_->failure) {
+    throw Error(ErrorCode::kInternal, "the audit trail cannot be written: " + *state_->failure);
+  }
+}
+
+std::vector<std::tuple<std::string, std::string, Timestamp>> AuditLog::nonces_since(
+    Timestamp since) {
+  SqliteDatabase db = open_reader(state_->database_path);
+  SqliteStatement select(db,
+                         "SELECT agent_id, nonce, time FROM audit_log WHERE outcome <> 'denied' "
+                         "AND nonce <> '' AND time >= ?1 ORDER BY seq");
+  std::vector<std::tuple<std::string, std::string, Timestamp>> nonces;
+  SqliteRows rows = select.query(format_timestamp(since));
+  while (rows.next())
+    nonces.emplace_back(rows.text(0), rows.text(1), parse_timestamp(rows.text(2)));
+  return nonces;
+}
+
+}  // namespace orfeas
