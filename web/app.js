@@ -23,8 +23,18 @@ class ApiError extends Error {
   }
 }
 
+// Bound beyond loopback, the server wants its web token: asked once, then kept in a same-site
+// cookie, which fetch, EventSource and download links all send.
+function askForToken() {
+  const token = window.prompt("This server needs its web token (orfeas serve --web-token):");
+  if (!token) return false;
+  document.cookie = `orfeas_web_token=${encodeURIComponent(token)}; path=/; SameSite=Strict`;
+  return true;
+}
+
 async function apiFetch(path, options = {}) {
-  const response = await fetch(path, options);
+  let response = await fetch(path, options);
+  if (response.status === 401 && askForToken()) response = await fetch(path, options);
   if (!response.ok) {
     let body = null;
     try {

@@ -3,8 +3,11 @@
 
 #include <CLI/CLI.hpp>
 
+#include "orfeas/cli/agents_command.h"
+#include "orfeas/cli/audit_command.h"
 #include "orfeas/cli/generate_command.h"
 #include "orfeas/cli/serve_command.h"
+#include "orfeas/cli/sign_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app("Orfeas: photos of objects to 3D-printable meshes", "orfeas");
@@ -15,6 +18,12 @@ int main(int argc, char** argv) {
   CLI::App* generate_cmd = orfeas::add_generate_command(app, generate);
   orfeas::ServeArgs serve;
   CLI::App* serve_cmd = orfeas::add_serve_command(app, serve);
+  orfeas::AgentsArgs agents;
+  CLI::App* agents_cmd = orfeas::add_agents_command(app, agents);
+  orfeas::AuditArgs audit;
+  CLI::App* audit_cmd = orfeas::add_audit_command(app, audit);
+  orfeas::SignArgs sign;
+  CLI::App* sign_cmd = orfeas::add_sign_command(app, sign);
 
   try {
     app.parse(argc, argv);
@@ -30,5 +39,8 @@ int main(int argc, char** argv) {
   }
   if (generate_cmd->parsed()) return orfeas::run_generate(generate);
   if (serve_cmd->parsed()) return orfeas::run_serve(serve);
+  if (agents_cmd->parsed()) return orfeas::run_agents(agents);
+  if (audit_cmd->parsed()) return orfeas::run_audit(audit);
+  if (sign_cmd->parsed()) return orfeas::run_sign(sign);
   return 2;
 }

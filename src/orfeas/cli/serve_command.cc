@@ -8,9 +8,16 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <thread>
 
+#include "orfeas/auth/agent_registry.h"
+#include "orfeas/auth/audit_log.h"
+#include "orfeas/auth/authenticator.h"
+#include "orfeas/auth/nonce_cache.h"
+#include "orfeas/cli/data_paths.h"
+#include "orfeas/http/agent_api.h"
 #include "orfeas/http/jobs_api.h"
 #include "orfeas/http/server.h"
 #include "orfeas/http/web_ui.h"
@@ -52,6 +59,33 @@ SchedulerOptions scheduler_options(const ServeArgs& args) {
   return options;
 }
 
+bool is_loopback(const std::string& host) {
+  return host == "localhost" || IpNetwork::parse("127.0.0.0/8").contains(host) ||
+         IpNetwork::parse("::1").contains(host);
+}
+
+// Open on loopback; elsewhere only with a token, from --web-token or ORFEAS_WEB_TOKEN.
+WebAccess web_access(const ServeArgs& args) {
+  std::string token = args.web_token;
+  if (const char* env = std::getenv("ORFEAS_WEB_TOKEN"); token.empty() && env) token = env;
+  if (!token.empty()) return {WebAccess::Mode::kToken, token};
+  if (is_loopback(args.host)) return {WebAccess::Mode::kOpen, {}};
+  std::fprintf(stderr,
+               "orfeas: the web API and UI are off: %s is not a loopback address and no "
+               "--web-token was given (the agent API is on)\n",
+               args.host.c_str());
+  return {WebAccess::Mode::kDisabled, {}};
+}
+
+// Nonces accepted before a restart stay refused: the audit trail has them.
+void seed_nonces(NonceCache& nonces, AuditLog& audit, std::chrono::seconds window) {
+  auto since = std::chrono::time_point_cast<std::chrono::milliseconds>(
+      std::chrono::system_clock::now() - window);
+  for (const auto& [agent_id, nonce, time] : audit.nonces_since(since)) {
+    nonces.record(agent_id, nonce, time);
+  }
+}
+
 // Blocks until SIGTERM or SIGINT, calling `tick` about every `period` meanwhile.
 template <typename Tick>
 void wait_for_signal(const sigset_t& signals, seconds period, Tick tick) {
@@ -63,7 +97,17 @@ void serve(const ServeArgs& args, const sigset_t& signals) {
   const std::filesystem::path data = args.data;
   std::filesystem::create_directories(data / "uploads");
   std::filesystem::create_directories(data / "results");
-  SqliteJobStore store(data / "orfeas.db");
+  SqliteJobStore store(database_path(data));
+  AgentRegistry agents(database_path(data), server_key_path(data));
+  AuditLog audit(database_path(data), audit_trail_path(data));
+  AuthenticatorOptions auth_options;
+  NonceCache nonces(auth_options.nonce_window, auth_options.nonce_capacity);
+  seed_nonces(nonces, audit, auth_options.nonce_window);
+  Authenticator authenticator(agents, nonces, auth_options);
+  AgentApiOptions agent_options;
+  for (const std::string& cidr : args.trust_proxy) {
+    agent_options.trusted_proxies.push_back(IpNetwork::parse(cidr));
+  }
   MeshJobRunner runner(data);
   MetricsRegistry metrics;
   std::atomic<bool> ready = false;
@@ -84,11 +128,15 @@ void serve(const ServeArgs& args, const sigset_t& signals) {
   service_options.retention = std::chrono::duration_cast<seconds>(
       std::chrono::duration<double>(args.retention_hours * 3600));
   JobService service(store, scheduler, service_options);
-  JobsApi api(service, metrics, [&] { return ready.load(); });
+  JobsApi api(
+      service, metrics, [&] { return ready.load(); }, web_access(args));
   api_observer = &api;
+  agent_options.retry_after = service_options.retry_after;
+  AgentApi agent_api(service, api, authenticator, audit, agent_options);
 
   Router router;
   api.add_routes(router);
+  agent_api.add_routes(router);
   add_web_ui_routes(router);
   ServerOptions server_options;
   server_options.host = args.host;
@@ -158,6 +206,11 @@ CLI::App* add_serve_command(CLI::App& app, ServeArgs& args) {
       ->capture_default_str();
   cmd->add_option("--http-threads", args.http_threads, "threads serving HTTP")
       ->capture_default_str();
+  cmd->add_option("--web-token", args.web_token,
+                  "bearer token the web API requires (needed to use it beyond loopback; or set "
+                  "ORFEAS_WEB_TOKEN)");
+  cmd->add_option("--trust-proxy", args.trust_proxy,
+                  "CIDR of a reverse proxy whose X-Forwarded-For is believed (repeatable)");
   cmd->add_option("--shutdown-grace-seconds", args.shutdown_grace_seconds,
                   "on SIGTERM, how long running jobs may finish before being re-queued")
       ->capture_default_str();

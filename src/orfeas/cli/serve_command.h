@@ -1,8 +1,9 @@
-// `orfeas serve`: the job service — the web API, the browser UI and the workers — over one data
-// directory.
+// `orfeas serve`: the job service — the web API, the browser UI, the signed agent API and the
+// workers — over one data directory.
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -10,10 +11,10 @@ namespace orfeas {
 
 struct ServeArgs {
   std::string host = "127.0.0.1";
-  int port = 8080;             // 0: a free port, printed once listening
+  int port = 8080;                   // 0: a free port, printed once listening
   std::string data = "orfeas-data";  // SQLite database, uploads/ and results/; created if needed
-  int workers = 0;             // batches run at once; 0: one per core
-  int max_batch = 1;           // the CPU generators gain nothing from larger batches
+  int workers = 0;                   // batches run at once; 0: one per core
+  int max_batch = 1;                 // the CPU generators gain nothing from larger batches
   int max_queue_delay_ms = 100;
   int max_queue = 1000;
   int max_attempts = 3;
@@ -22,6 +23,10 @@ struct ServeArgs {
   int body_limit_mb = 25;
   int http_threads = 2;
   int shutdown_grace_seconds = 20;  // for running jobs to finish on SIGTERM before re-queueing
+  // Required for the web API when `host` is not a loopback address (else it answers 403); also
+  // read from ORFEAS_WEB_TOKEN.
+  std::string web_token;
+  std::vector<std::string> trust_proxy;  // CIDRs whose X-Forwarded-For is believed
 };
 
 CLI::App* add_serve_command(CLI::App& app, ServeArgs& args);

@@ -5,9 +5,9 @@
 #include <chrono>
 #include <utility>
 
+#include "orfeas/auth/request_signing.h"
 #include "orfeas/generate/registry.h"
-#include "orfeas/http/base64.h"
-#include "orfeas/http/multipart.h"
+#include "orfeas/http/job_submission.h"
 
 namespace orfeas {
 namespace {
@@ -17,106 +17,31 @@ using SteadyClock = std::chrono::steady_clock;
 
 constexpr milliseconds kEventPoll{100};
 constexpr std::chrono::seconds kKeepAlive{15};
-constexpr std::size_t kMaxBatchImages = 32;
-constexpr std::size_t kMaxIdempotencyKey = 200;
 constexpr std::size_t kDefaultListLimit = 50;
 constexpr std::size_t kMaxListLimit = 1000;
 
-// A multipart field's text as JSON: a number when all of it reads as one, else a string.
-nlohmann::json field_value(std::string_view text) {
-  double number = 0;
-  const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, number);
-  if (!text.empty() && ec == std::errc() && ptr == end) return number;
-  return std::string(text);
-}
-
-// What one POST carries: its images and the options that apply to all of them.
-struct Submission {
-  std::vector<std::string> images;
-  nlohmann::json options = nlohmann::json::object();
-};
-
-Submission parse_multipart_submission(const Request& request) {
-  Submission submission;
-  MultipartLimits limits;
-  limits.max_parts = kMaxBatchImages + 16;
-  for (const MultipartPart& part :
-       parse_multipart(request.header("Content-Type"), request.body, limits)) {
-    if (part.name == "image" || part.name == "images") {
-      submission.images.emplace_back(part.body);
-    } else if (part.filename) {
-      throw Error(ErrorCode::kBadInput,
-                  "unexpected file part '" + part.name + "'; send the photo as 'image'");
-    } else {
-      submission.options[part.name] = field_value(part.body);
-    }
-  }
-  return submission;
-}
-
-Submission parse_json_submission(const Request& request) {
-  nlohmann::json body = nlohmann::json::parse(request.body, nullptr, false);
-  if (body.is_discarded() || !body.is_object()) {
-    throw Error(ErrorCode::kBadInput, "the body must be a JSON object");
-  }
-  Submission submission;
-  for (const auto& [name, value] : body.items()) {
-    if (name == "image" && value.is_string()) {
-      submission.images.push_back(decode_base64(value.get<std::string>()));
-    } else if (name == "images" && value.is_array()) {
-      for (const nlohmann::json& image : value) {
-        if (!image.is_string()) throw Error(ErrorCode::kBadInput, "images must be base64 strings");
-        submission.images.push_back(decode_base64(image.get<std::string>()));
+// The token a web request carries: `Authorization: Bearer <token>`, else the orfeas_web_token
+// cookie (set by the browser UI, percent-encoded); empty when neither.
+std::string web_token(const Request& request) {
+  constexpr std::string_view kBearer = "Bearer ";
+  std::string_view authorization = request.header("Authorization");
+  if (authorization.starts_with(kBearer)) return std::string(authorization.substr(kBearer.size()));
+  constexpr std::string_view kCookie = "orfeas_web_token=";
+  std::string_view cookies = request.header("Cookie");
+  while (!cookies.empty()) {
+    std::size_t end = cookies.find(';');
+    std::string_view cookie = cookies.substr(0, end);
+    while (cookie.starts_with(' ')) cookie.remove_prefix(1);
+    if (cookie.starts_with(kCookie)) {
+      try {
+        return percent_decode(cookie.substr(kCookie.size()), false);
+      } catch (const Error&) {
+        return {};
       }
-    } else if (name == "image" || name == "images") {
-      throw Error(ErrorCode::kBadInput, "'" + name + "' must be base64 text (a list for images)");
-    } else {
-      submission.options[name] = value;
     }
+    cookies = end == std::string_view::npos ? std::string_view() : cookies.substr(end + 1);
   }
-  return submission;
-}
-
-Submission parse_submission(const Request& request) {
-  std::string_view type = request.header("Content-Type");
-  Submission submission;
-  if (type.starts_with("multipart/form-data")) {
-    submission = parse_multipart_submission(request);
-  } else if (type.starts_with("application/json")) {
-    submission = parse_json_submission(request);
-  } else {
-    throw Error(ErrorCode::kBadInput, "send multipart/form-data or application/json");
-  }
-  if (submission.images.empty()) {
-    throw Error(ErrorCode::kBadInput, "no image was sent: add an 'image' part or field");
-  }
-  return submission;
-}
-
-std::optional<std::string> idempotency_key(const Request& request) {
-  std::string_view key = request.header("Idempotency-Key");
-  if (key.empty()) return std::nullopt;
-  bool printable = std::all_of(key.begin(), key.end(), [](char c) { return c > 32 && c < 127; });
-  if (key.size() > kMaxIdempotencyKey || !printable) {
-    throw Error(ErrorCode::kBadInput, "Idempotency-Key must be 1 to 200 printable characters");
-  }
-  return std::string(key);
-}
-
-std::vector<JobRequest> job_requests(const Request& request, Submission submission) {
-  std::optional<std::string> key = idempotency_key(request);
-  std::vector<JobRequest> requests;
-  for (std::size_t i = 0; i < submission.images.size(); ++i) {
-    JobRequest job;
-    job.image = std::move(submission.images[i]);
-    job.options = submission.options;
-    job.submitter = "web:" + request.remote_address;
-    if (key)
-      job.idempotency_key = submission.images.size() == 1 ? *key : *key + "#" + std::to_string(i);
-    requests.push_back(std::move(job));
-  }
-  return requests;
+  return {};
 }
 
 std::string job_url(const std::string& id) { return "/api/jobs/" + id; }
@@ -151,12 +76,14 @@ struct JobsApi::Stream {
   std::mutex mutex;  // one writer at a time, so events go out in the order the job changed
   std::string job_id;
   std::shared_ptr<StreamWriter> writer;
+  JobRenderer render;
   std::string last_sent;  // the data of the last progress event
   SteadyClock::time_point last_write = SteadyClock::now();
 };
 
-JobsApi::JobsApi(JobService& service, MetricsRegistry& metrics, std::function<bool()> ready)
-    : service_(service), metrics_(metrics), ready_(std::move(ready)) {
+JobsApi::JobsApi(JobService& service, MetricsRegistry& metrics, std::function<bool()> ready,
+                 WebAccess access)
+    : service_(service), metrics_(metrics), ready_(std::move(ready)), access_(std::move(access)) {
   metrics_.declare_gauge("orfeas_jobs", "Jobs in the store by status.");
   metrics_.declare_gauge("orfeas_queue_depth", "Jobs waiting in the queue.");
   metrics_.declare_histogram("orfeas_batch_size", "Jobs per batch run.", {1, 2, 4, 8, 16, 32});
@@ -186,14 +113,17 @@ void JobsApi::close_streams() {
 }
 
 void JobsApi::add_routes(Router& router) {
-  router.add("POST", "/api/jobs", [this](const Request& r) { return submit_job(r); });
-  router.add("GET", "/api/jobs", [this](const Request& r) { return list_jobs(r); });
-  router.add("POST", "/api/batches", [this](const Request& r) { return submit_batch(r); });
-  router.add("GET", "/api/jobs/{id}", [this](const Request& r) { return get_job(r); });
-  router.add("DELETE", "/api/jobs/{id}", [this](const Request& r) { return cancel_job(r); });
-  router.add("GET", "/api/jobs/{id}/result", [this](const Request& r) { return get_result(r); });
-  router.add("GET", "/api/jobs/{id}/events", [this](const Request& r) { return job_events(r); });
-  router.add("GET", "/api/generators", [](const Request&) {
+  auto add = [&](const char* method, const char* pattern, Handler handler) {
+    router.add(method, pattern, guarded(std::move(handler)));
+  };
+  add("POST", "/api/jobs", [this](const Request& r) { return submit_job(r); });
+  add("GET", "/api/jobs", [this](const Request& r) { return list_jobs(r); });
+  add("POST", "/api/batches", [this](const Request& r) { return submit_batch(r); });
+  add("GET", "/api/jobs/{id}", [this](const Request& r) { return get_job(r); });
+  add("DELETE", "/api/jobs/{id}", [this](const Request& r) { return cancel_job(r); });
+  add("GET", "/api/jobs/{id}/result", [this](const Request& r) { return get_result(r); });
+  add("GET", "/api/jobs/{id}/events", [this](const Request& r) { return job_events(r); });
+  add("GET", "/api/generators", [](const Request&) {
     nlohmann::json generators = nlohmann::json::array();
     for (std::string_view name : generator_names()) {
       generators.push_back({{"name", name}, {"options", find_generator(name).schema()}});
@@ -205,6 +135,7 @@ void JobsApi::add_routes(Router& router) {
     }
     return Response::json({{"generators", generators}, {"formats", formats}});
   });
+  add("GET", "/metrics", [this](const Request&) { return metrics(); });
   router.add("GET", "/health/live", [](const Request&) {
     return Response::json({{"status", "live"}});
   });
@@ -212,7 +143,32 @@ void JobsApi::add_routes(Router& router) {
     if (!ready_()) throw Error(ErrorCode::kUnavailable, "the service is starting or stopping");
     return Response::json({{"status", "ready"}});
   });
-  router.add("GET", "/metrics", [this](const Request&) { return metrics(); });
+}
+
+Handler JobsApi::guarded(Handler handler) const {
+  switch (access_.mode) {
+    case WebAccess::Mode::kOpen:
+      return handler;
+    case WebAccess::Mode::kDisabled:
+      return [](const Request&) -> Response {
+        throw Error(ErrorCode::kForbidden,
+                    "the web API is off because the server listens beyond loopback; start it "
+                    "with --web-token to use it");
+      };
+    case WebAccess::Mode::kToken:
+      break;
+  }
+  return [this, handler = std::move(handler)](const Request& request) {
+    if (!constant_time_equal(web_token(request), access_.token)) {
+      Response response = Response::error(Error(
+          ErrorCode::kUnauthorized,
+          "send the server's web token: Authorization: Bearer <token>, or the orfeas_web_token "
+          "cookie"));
+      response.headers.emplace_back("WWW-Authenticate", "Bearer");
+      return response;
+    }
+    return handler(request);
+  };
 }
 
 void JobsApi::record_batch(std::size_t batch_size,
@@ -231,7 +187,9 @@ Response JobsApi::submit_job(const Request& request) {
   if (submission.images.size() != 1) {
     throw Error(ErrorCode::kBadInput, "send one image here; use /api/batches for several");
   }
-  EnqueueResult result = service_.submit(job_requests(request, std::move(submission))).front();
+  EnqueueResult result =
+      service_.submit(job_requests(request, std::move(submission), "web:" + request.remote_address))
+          .front();
   Response response = Response::json(accepted_json(result), 202);
   response.headers.emplace_back("Location", job_url(result.job.id));
   return response;
@@ -239,12 +197,12 @@ Response JobsApi::submit_job(const Request& request) {
 
 Response JobsApi::submit_batch(const Request& request) {
   Submission submission = parse_submission(request);
-  if (submission.images.size() > kMaxBatchImages) {
+  if (submission.images.size() > kMaxSubmissionImages) {
     throw Error(ErrorCode::kTooLarge, "a batch holds at most 32 images",
-                {{"images", submission.images.size()}, {"max_images", kMaxBatchImages}});
+                {{"images", submission.images.size()}, {"max_images", kMaxSubmissionImages}});
   }
-  std::vector<EnqueueResult> results =
-      service_.submit(job_requests(request, std::move(submission)));
+  std::vector<EnqueueResult> results = service_.submit(
+      job_requests(request, std::move(submission), "web:" + request.remote_address));
   nlohmann::json ids = nlohmann::json::array();
   nlohmann::json jobs = nlohmann::json::array();
   for (const EnqueueResult& result : results) {
@@ -297,19 +255,28 @@ Response JobsApi::get_result(const Request& request) {
   if (auto it = request.query.find("format"); it != request.query.end()) {
     format = parse_mesh_format(it->second);
   }
-  MeshFile file = service_.result(id, format);
+  return mesh_response(id, service_.result(id, format));
+}
+
+Response mesh_response(std::string_view job_id, MeshFile file) {
   Response response;
   response.content_type = std::string(mesh_format_mime_type(file.format));
-  response.headers.emplace_back(
-      "Content-Disposition",
-      "attachment; filename=\"" + id + "." + std::string(mesh_format_name(file.format)) + "\"");
+  response.headers.emplace_back("Content-Disposition",
+                                "attachment; filename=\"" + std::string(job_id) + "." +
+                                    std::string(mesh_format_name(file.format)) + "\"");
   response.body = std::move(file.bytes);
   return response;
 }
 
 Response JobsApi::job_events(const Request& request) {
+  return event_stream(request.path_params.at("id"),
+                      [this](const JobView& view) { return job_json(view); });
+}
+
+Response JobsApi::event_stream(std::string job_id, JobRenderer render) {
   auto stream = std::make_shared<Stream>();
-  stream->job_id = request.path_params.at("id");
+  stream->job_id = std::move(job_id);
+  stream->render = std::move(render);
   service_.view(stream->job_id);  // 404 now rather than an empty stream
   return Response::event_stream([this, stream](std::shared_ptr<StreamWriter> writer) {
     stream->writer = std::move(writer);
@@ -333,7 +300,7 @@ void JobsApi::stage_entered(const std::string& job_id, std::string_view stage) {
   for (const auto& stream : streams) {
     std::lock_guard stream_lock(stream->mutex);
     try {
-      nlohmann::json json = job_json(service_.view(job_id));
+      nlohmann::json json = stream->render(service_.view(job_id));
       json["stage"] = stage;  // as progress() shows it: the runner waits for this call
       std::string data = json.dump();
       if (data == stream->last_sent) continue;
@@ -357,7 +324,7 @@ void JobsApi::watch_streams() {
       bool open = true;
       try {
         JobView view = service_.view(stream->job_id);
-        std::string data = job_json(view).dump();
+        std::string data = stream->render(view).dump();
         if (data != stream->last_sent) {
           open = stream->writer->write(sse_event("progress", data));
           stream->last_sent = std::move(data);

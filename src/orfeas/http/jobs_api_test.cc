@@ -290,5 +290,42 @@ TEST_F(JobsApiTest, EventsFollowAJobToTheEnd) {
   EXPECT_NE(closed_writer->text().find("event: done"), std::string::npos);
 }
 
+// The same API with a web access policy, on its own router.
+class GuardedJobsApiTest : public JobsApiTest {
+ protected:
+  Response guarded_call(JobsApi& api, HeaderList headers, std::string target = "/api/jobs") {
+    Router router;
+    api.add_routes(router);
+    Request request;
+    request.method = "GET";
+    request.target = std::move(target);
+    request.headers = std::move(headers);
+    return router.handle(request);
+  }
+  MetricsRegistry other_metrics_;
+};
+
+TEST_F(GuardedJobsApiTest, ATokenGuardsEveryRouteButHealth) {
+  JobsApi api(service_, other_metrics_, [] { return true; },
+              {WebAccess::Mode::kToken, "s3cret token"});
+  Response refused = guarded_call(api, {});
+  EXPECT_EQ(refused.status, 401);
+  EXPECT_EQ(header_of(refused, "WWW-Authenticate"), "Bearer");
+  EXPECT_EQ(guarded_call(api, {{"Authorization", "Bearer wrong"}}).status, 401);
+  EXPECT_EQ(guarded_call(api, {{"Authorization", "Bearer s3cret token"}}).status, 200);
+  EXPECT_EQ(guarded_call(api, {{"Cookie", "a=b; orfeas_web_token=s3cret%20token"}}).status, 200);
+  EXPECT_EQ(guarded_call(api, {{"Cookie", "orfeas_web_token=%zz"}}).status, 401);
+  EXPECT_EQ(guarded_call(api, {}, "/metrics").status, 401);
+  EXPECT_EQ(guarded_call(api, {}, "/health/live").status, 200);
+}
+
+TEST_F(GuardedJobsApiTest, ADisabledWebApiSaysWhyAndHealthStaysOpen) {
+  JobsApi api(service_, other_metrics_, [] { return true; }, {WebAccess::Mode::kDisabled, {}});
+  Response refused = guarded_call(api, {{"Authorization", "Bearer anything"}});
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_NE(refused.body.find("--web-token"), std::string::npos);
+  EXPECT_EQ(guarded_call(api, {}, "/health/ready").status, 200);
+}
+
 }  // namespace
 }  // namespace orfeas
