@@ -99,7 +99,13 @@ cpu=$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)
 echo "machine: $(nproc) cores, $cpu; $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2)"
 echo "wrk -t1 -c$connections -d${step_seconds}s --latency, one server (--workers 1) on loopback"
 
-measure unsigned "$base/api/jobs/$web_job"
+# Both runs build their requests in a Lua request() function, so that wrk spends the same on each.
+cat >"$work/unsigned.lua" <<'EOF'
+local prepared
+function init(args) prepared = wrk.format("GET", args[1]) end
+function request() return prepared end
+EOF
+measure unsigned -s "$work/unsigned.lua" "$base/api/jobs/$web_job" -- "/api/jobs/$web_job"
 unsigned_rate=$rate unsigned_p99=$p99
 
 # Pre-signed requests for (b): one line "TIMESTAMP NONCE SIGNATURE" each.

@@ -2,8 +2,7 @@
 
 #include <algorithm>
 
-#include <openssl/rand.h>
-
+#include "orfeas/auth/random_token.h"
 #include "orfeas/core/error.h"
 #include "orfeas/jobs/sqlite.h"
 
@@ -58,20 +57,6 @@ constexpr auto kStale = std::chrono::steady_clock::time_point::min();
 
 std::int64_t millis(Timestamp time) { return time.time_since_epoch().count(); }
 Timestamp timestamp(std::int64_t millis) { return Timestamp(std::chrono::milliseconds(millis)); }
-
-std::string random_hex(std::size_t bytes) {
-  std::string raw(bytes, '\0');
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(bytes)) != 1) {
-    throw Error(ErrorCode::kInternal, "RAND_bytes failed");
-  }
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string text;
-  for (unsigned char byte : raw) {
-    text += kDigits[byte >> 4];
-    text += kDigits[byte & 15];
-  }
-  return text;
-}
 
 std::string scopes_text(const std::set<Scope>& scopes) {
   std::string text;
@@ -344,20 +329,20 @@ Agent AgentRegistry::set_enabled(std::string_view id_or_name, bool enabled) {
   return std::move(stored.agent);
 }
 
-std::optional<Agent> AgentRegistry::find_by_api_key(std::string_view api_key) {
+std::shared_ptr<const Agent> AgentRegistry::find_by_api_key(std::string_view api_key) {
   std::lock_guard lock(mutex_);
   const auto now = std::chrono::steady_clock::now();
   if (now >= cache_loaded_ + options_.refresh_interval) {
-    std::unordered_map<std::string, Agent> agents;
+    std::unordered_map<std::string, std::shared_ptr<const Agent>> agents;
     for (StoredAgent& stored : read_agents(db_->all.query(), box_)) {
-      agents.emplace(stored.agent.api_key, std::move(stored.agent));
+      std::string key = stored.agent.api_key;
+      agents.emplace(std::move(key), std::make_shared<const Agent>(std::move(stored.agent)));
     }
     cache_ = std::move(agents);
     cache_loaded_ = now;
   }
   auto found = cache_.find(std::string(api_key));
-  if (found == cache_.end()) return std::nullopt;
-  return found->second;
+  return found == cache_.end() ? nullptr : found->second;
 }
 
 }  // namespace orfeas

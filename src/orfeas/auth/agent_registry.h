@@ -69,9 +69,9 @@ class AgentRegistry {
   // Throws Error{kConflict} when enabling a revoked agent.
   Agent set_enabled(std::string_view id_or_name, bool enabled);
 
-  // The agent whose api_key this is, as it was at most refresh_interval ago; nothing when none.
-  // Cached: a hit costs no database access.
-  std::optional<Agent> find_by_api_key(std::string_view api_key);
+  // The agent whose api_key this is, as it was at most refresh_interval ago; null when none.
+  // Cached: a hit costs no database access and no copy.
+  std::shared_ptr<const Agent> find_by_api_key(std::string_view api_key);
 
  private:
   struct Database;
@@ -79,7 +79,7 @@ class AgentRegistry {
   SecretBox box_;
   mutable std::mutex mutex_;  // guards db_ and the cache
   std::unique_ptr<Database> db_;
-  std::unordered_map<std::string, Agent> cache_;  // by api_key, active or not
+  std::unordered_map<std::string, std::shared_ptr<const Agent>> cache_;  // by api_key
   std::chrono::steady_clock::time_point cache_loaded_{};
 };
 

@@ -271,7 +271,7 @@ TEST_F(AgentRegistryTest, StoresSecretsSealed) {
 
 TEST_F(AgentRegistryTest, FindsAgentsByApiKey) {
   AgentWithSecret added = add("robot");
-  std::optional<Agent> found = registry().find_by_api_key(added.agent.api_key);
+  std::shared_ptr<const Agent> found = registry().find_by_api_key(added.agent.api_key);
   ASSERT_TRUE(found);
   EXPECT_EQ(found->id, added.agent.id);
   ASSERT_EQ(found->secrets.size(), 1u);

@@ -3,10 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include <algorithm>
-#include <array>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -14,12 +11,18 @@
 
 #include <nlohmann/json.hpp>
 
+#include "orfeas/auth/request_signing.h"
 #include "orfeas/core/error.h"
 #include "orfeas/jobs/sqlite.h"
 
 namespace orfeas {
 namespace fs = std::filesystem;
 namespace {
+
+// Group commit: the writer gathers the records that arrive within kLinger of the first (or up to
+// kMaxBatch) into one transaction and one fdatasync, unless someone waits for them to be durable.
+constexpr std::chrono::milliseconds kLinger{10};
+constexpr std::size_t kMaxBatch = 4096;
 
 constexpr std::string_view kFirstPrev =
     "0000000000000000000000000000000000000000000000000000000000000000";
@@ -30,22 +33,6 @@ constexpr std::string_view kSchema =
     "CREATE INDEX IF NOT EXISTS audit_log_time ON audit_log(time)";
 
 // Lowercase hex SHA-256 of `text`.
-std::string sha256_of(std::string_view text) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-  unsigned int size = 0;
-  if (EVP_Digest(text.data(), text.size(), digest.data(), &size, EVP_sha256(), nullptr) != 1) {
-    throw Error(ErrorCode::kInternal, "SHA-256 failed");
-  }
-  std::string hex;
-  hex.reserve(2 * size);
-  for (unsigned int i = 0; i < size; ++i) {
-    std::array<char, 3> byte{};
-    std::snprintf(byte.data(), byte.size(), "%02x", digest[i]);
-    hex += byte.data();
-  }
-  return hex;
-}
-
 // Opens the database with the audit table in place (no write happens when it exists already).
 SqliteDatabase open_reader(const fs::path& path) {
   SqliteDatabase db(path, kBusyTimeout);
@@ -177,25 +164,64 @@ struct PendingLine {
 
 }  // namespace
 
+namespace {
+
+// Appends `"name":` and the value as a JSON string: as it is when it is printable ASCII with
+// nothing to escape (ids, keys, addresses, paths: nearly always), else through nlohmann-json,
+// ASCII only, with invalid UTF-8 from a request replaced rather than thrown on.
+void append_member(std::string& out, std::string_view name, std::string_view value) {
+  out += '"';
+  out += name;
+  out += "\":";
+  bool plain = std::all_of(value.begin(), value.end(),
+                           [](char c) { return c >= 0x20 && c < 0x7f && c != '"' && c != '\\'; });
+  if (plain) {
+    out += '"';
+    out += value;
+    out += '"';
+  } else {
+    out += nlohmann::json(value).dump(-1, ' ', true, nlohmann::json::error_handler_t::replace);
+  }
+  out += ',';
+}
+
+// The record's fields between "seq" and "prev", in their order, as JSON object members: what the
+// chain does not decide, so appenders format it before they take the lock.
+std::string record_members(const AuditRecord& record, std::string_view time) {
+  std::string members;
+  members.reserve(512);
+  append_member(members, "time", time);
+  append_member(members, "request_id", record.request_id);
+  append_member(members, "agent_id", record.agent_id);
+  append_member(members, "api_key", record.api_key);
+  append_member(members, "client_address", record.client_address);
+  append_member(members, "method", record.method);
+  append_member(members, "path", record.path);
+  append_member(members, "operation", record.operation);
+  append_member(members, "outcome", record.outcome);
+  append_member(members, "reason", record.reason);
+  members += "\"status\":" + std::to_string(record.status) + ',';
+  append_member(members, "job_id", record.job_id);
+  append_member(members, "nonce", record.nonce);
+  members.pop_back();  // the last comma
+  return members;
+}
+
+std::string chained_line(std::int64_t seq, std::string_view members, std::string_view prev_hash) {
+  std::string line = "{\"seq\":";
+  line += std::to_string(seq);
+  line += ',';
+  line += members;
+  line += ",\"prev\":\"";
+  line += prev_hash;
+  line += "\"}";
+  return line;
+}
+
+}  // namespace
+
 std::string audit_line(const AuditRecord& record, std::int64_t seq, std::string_view prev_hash) {
-  nlohmann::ordered_json line;
-  line["seq"] = seq;
-  line["time"] = format_timestamp(record.time);
-  line["request_id"] = record.request_id;
-  line["agent_id"] = record.agent_id;
-  line["api_key"] = record.api_key;
-  line["client_address"] = record.client_address;
-  line["method"] = record.method;
-  line["path"] = record.path;
-  line["operation"] = record.operation;
-  line["outcome"] = record.outcome;
-  line["reason"] = record.reason;
-  line["status"] = record.status;
-  line["job_id"] = record.job_id;
-  line["nonce"] = record.nonce;
-  line["prev"] = prev_hash;
-  // ASCII only, with invalid UTF-8 from a request replaced rather than thrown on.
-  return line.dump(-1, ' ', true, nlohmann::ordered_json::error_handler_t::replace);
+  return chained_line(seq, record_members(record, format_timestamp(record.time)), prev_hash);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -275,7 +301,7 @@ AuditVerification verify_audit_trail(const fs::path& database, const fs::path& j
       result.first_bad_line = number;
       return result;
     }
-    previous_hash = sha256_of(line);
+    previous_hash = sha256_hex(line);
     result.records = number;
   }
   if (file.bad()) throw Error(ErrorCode::kBadInput, "cannot read " + jsonl.string());
@@ -324,6 +350,7 @@ struct AuditLog::State {
   std::int64_t next_seq = 1;
   std::string last_hash{kFirstPrev};
   std::int64_t durable_seq = 0;
+  std::size_t durable_waiters = 0;  // threads in wait_durable: the writer flushes at once
   std::optional<std::string> failure;
   bool stopping = false;
   std::thread writer;
@@ -366,7 +393,7 @@ void AuditLog::State::recover() {
   }
   if (!missing.empty()) file.append_durably(missing);
   next_seq = durable_seq + 1;
-  if (last_line) last_hash = sha256_of(*last_line);
+  if (last_line) last_hash = sha256_hex(*last_line);
 }
 
 void AuditLog::State::write(const std::deque<PendingLine>& batch) {
@@ -387,6 +414,9 @@ void AuditLog::State::run_writer() {
       std::unique_lock lock(mutex);
       work.wait(lock, [this] { return stopping || !queue.empty(); });
       if (queue.empty()) return;
+      work.wait_for(lock, kLinger, [this] {
+        return stopping || durable_waiters > 0 || queue.size() >= kMaxBatch;
+      });
       batch.swap(queue);
       if (failure) continue;  // the chain has a gap now: nothing more may be written
     }
@@ -418,19 +448,25 @@ AuditLog::~AuditLog() {
 }
 
 std::int64_t AuditLog::append(const AuditRecord& record) {
+  std::string time = format_timestamp(record.time);
+  std::string members = record_members(record, time);
   std::lock_guard lock(state_->mutex);
   const std::int64_t seq = state_->next_seq++;
-  std::string line = audit_line(record, seq, state_->last_hash);
-  state_->last_hash = sha256_of(line);
-  state_->queue.push_back({seq, format_timestamp(record.time), record.agent_id, record.outcome,
-                           record.nonce, std::move(line)});
-  state_->work.notify_one();
+  std::string line = chained_line(seq, members, state_->last_hash);
+  state_->last_hash = sha256_hex(line);
+  state_->queue.push_back(
+      {seq, std::move(time), record.agent_id, record.outcome, record.nonce, std::move(line)});
+  // The writer sleeps until the first record, and lingers until kMaxBatch.
+  if (state_->queue.size() == 1 || state_->queue.size() >= kMaxBatch) state_->work.notify_one();
   return seq;
 }
 
 void AuditLog::wait_durable(std::int64_t seq) {
   std::unique_lock lock(state_->mutex);
+  ++state_->durable_waiters;
+  state_->work.notify_one();  // no lingering for this one
   state_->durable.wait(lock, [&] { return state_->failure || state_->durable_seq >= seq; });
+  --state_->durable_waiters;
   if (state_->failure) {
     throw Error(ErrorCode::kInternal, "the audit trail cannot be written: " + *state_->failure);
   }

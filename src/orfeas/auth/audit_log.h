@@ -79,8 +79,9 @@ class AuditLog {
   AuditLog& operator=(const AuditLog&) = delete;
 
   // Chains the record and queues it for the writer thread, which commits lines in batches to the
-  // database, then appends and fsyncs them to the file. Returns its seq. Thread-safe; the chain
-  // follows the order of the calls.
+  // database, then appends and fsyncs them to the file: what arrives within 10 ms of the first
+  // record goes in one batch, unless wait_durable asks for it sooner. Returns its seq.
+  // Thread-safe; the chain follows the order of the calls.
   std::int64_t append(const AuditRecord& record);
   // Blocks until every record up to `seq` is in both the database and the file. Throws
   // Error{kInternal} when the writer failed (the trail cannot be written: callers must not act).

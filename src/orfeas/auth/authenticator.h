@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -43,7 +44,7 @@ struct SignedRequest {
 //   retry_after_seconds, and `rate` what the RateLimit headers report;
 // - kUnavailable: the nonce cache is full.
 struct AuthDecision {
-  std::optional<Agent> agent;  // the agent the key named, when it named one
+  std::shared_ptr<const Agent> agent;  // the agent the key named, when it named one
   std::optional<Error> error;
   std::string reason;                // for the audit trail; empty when allowed
   std::optional<RateDecision> rate;  // the limit that applied, for the RateLimit headers

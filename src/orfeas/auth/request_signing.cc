@@ -2,15 +2,16 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/rand.h>
+#include <openssl/params.h>
 
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <memory>
 #include <optional>
 #include <vector>
 
+#include "orfeas/auth/random_token.h"
 #include "orfeas/core/error.h"
 
 namespace orfeas {
@@ -36,17 +37,6 @@ bool is_lower_hex(std::string_view text, std::size_t size) {
   std::string message(header);
   message += value.empty() ? " is missing" : " is malformed";
   throw Error(ErrorCode::kUnauthorized, message, {{"header", header}});
-}
-
-std::string lower_hex(const unsigned char* bytes, std::size_t size) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(size * 2);
-  for (std::size_t i = 0; i < size; ++i) {
-    hex.push_back(kDigits[bytes[i] >> 4]);
-    hex.push_back(kDigits[bytes[i] & 0x0f]);
-  }
-  return hex;
 }
 
 // The timestamp header's value: 1 to 12 decimal digits, nothing else.
@@ -107,28 +97,66 @@ std::string string_to_sign(std::string_view method, std::string_view target, std
   }
   text += '\n' + canonical_query(target) + '\n' + std::to_string(timestamp) + '\n';
   text.append(nonce);
-  text += '\n' + sha256_hex(body);
+  static const std::string kEmptyBodyHash = sha256_hex("");  // every GET and DELETE
+  text += '\n';
+  text += body.empty() ? kEmptyBodyHash : sha256_hex(body);
   return text;
 }
+
+namespace {
+
+// SHA-256 and HMAC-SHA256 fetched from OpenSSL's provider once, not on every call (OpenSSL 3
+// looks an algorithm up, under a lock, each time a one-shot call names it).
+const EVP_MD* sha256() {
+  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return md;
+}
+
+// A context with HMAC-SHA256 chosen and no key yet, to be copied for each MAC.
+const EVP_MAC_CTX* hmac_sha256_template() {
+  static EVP_MAC_CTX* const context = [] {
+    EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    EVP_MAC_CTX* created = mac ? EVP_MAC_CTX_new(mac) : nullptr;
+    EVP_MAC_free(mac);  // the context holds its own reference
+    char digest[] = "SHA256";
+    const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest, 0),
+                                 OSSL_PARAM_construct_end()};
+    if (created && EVP_MAC_CTX_set_params(created, params) != 1) {
+      EVP_MAC_CTX_free(created);
+      created = nullptr;
+    }
+    return created;
+  }();
+  return context;
+}
+
+}  // namespace
 
 std::string sha256_hex(std::string_view data) {
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
   unsigned int size = 0;
-  if (EVP_Digest(data.data(), data.size(), digest.data(), &size, EVP_sha256(), nullptr) != 1) {
+  if (sha256() == nullptr ||
+      EVP_Digest(data.data(), data.size(), digest.data(), &size, sha256(), nullptr) != 1) {
     throw Error(ErrorCode::kInternal, "SHA-256 failed");
   }
-  return lower_hex(digest.data(), size);
+  return lower_hex(std::string_view(reinterpret_cast<const char*>(digest.data()), size));
 }
 
 std::string hmac_sha256_hex(std::string_view key, std::string_view message) {
   std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
-  unsigned int size = 0;
-  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-           reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac.data(),
-           &size) == nullptr) {
+  std::size_t size = 0;
+  const EVP_MAC_CTX* base = hmac_sha256_template();
+  std::unique_ptr<EVP_MAC_CTX, decltype(&EVP_MAC_CTX_free)> context(
+      base ? EVP_MAC_CTX_dup(base) : nullptr, &EVP_MAC_CTX_free);
+  if (!context ||
+      EVP_MAC_init(context.get(), reinterpret_cast<const unsigned char*>(key.data()), key.size(),
+                   nullptr) != 1 ||
+      EVP_MAC_update(context.get(), reinterpret_cast<const unsigned char*>(message.data()),
+                     message.size()) != 1 ||
+      EVP_MAC_final(context.get(), mac.data(), &size, mac.size()) != 1) {
     throw Error(ErrorCode::kInternal, "HMAC-SHA256 failed");
   }
-  return lower_hex(mac.data(), size);
+  return lower_hex(std::string_view(reinterpret_cast<const char*>(mac.data()), size));
 }
 
 std::string sign_request(std::string_view secret, std::string_view method, std::string_view target,
@@ -141,12 +169,10 @@ bool constant_time_equal(std::string_view a, std::string_view b) {
 }
 
 std::string new_nonce() {
-  std::array<unsigned char, 24> random{};  // 24 bytes: 32 base64 characters, no padding
-  if (RAND_bytes(random.data(), static_cast<int>(random.size())) != 1) {
-    throw Error(ErrorCode::kInternal, "no random bytes for a nonce");
-  }
+  std::string random = random_bytes(24);  // 24 bytes: 32 base64 characters, no padding
   std::string nonce(33, '\0');
-  EVP_EncodeBlock(reinterpret_cast<unsigned char*>(nonce.data()), random.data(),
+  EVP_EncodeBlock(reinterpret_cast<unsigned char*>(nonce.data()),
+                  reinterpret_cast<const unsigned char*>(random.data()),
                   static_cast<int>(random.size()));
   nonce.resize(32);
   std::replace(nonce.begin(), nonce.end(), '+', '-');

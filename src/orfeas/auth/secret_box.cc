@@ -9,8 +9,8 @@
 #include <memory>
 
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 
+#include "orfeas/auth/random_token.h"
 #include "orfeas/core/error.h"
 
 namespace orfeas {
@@ -44,14 +44,6 @@ Error system_key_error(const std::filesystem::path& path, const char* action) {
   return key_error(path, std::string(action) + " failed: " + std::strerror(errno));
 }
 
-std::string random_bytes(std::size_t size) {
-  std::string bytes(size, '\0');
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(bytes.data()), static_cast<int>(size)) != 1) {
-    throw Error(ErrorCode::kInternal, "RAND_bytes failed");
-  }
-  return bytes;
-}
-
 std::string read_key(const std::filesystem::path& path) {
   FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) throw system_key_error(path, "open");
@@ -78,21 +70,11 @@ void write_all(int fd, const std::string& bytes, const std::filesystem::path& pa
   }
 }
 
-std::string hex(const std::string& bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string text;
-  for (unsigned char byte : bytes) {
-    text += kDigits[byte >> 4];
-    text += kDigits[byte & 15];
-  }
-  return text;
-}
-
 // Writes a fresh key to a private temporary file, then links it into place, so the key file
 // appears whole or not at all. When another process linked its key first, that one stays.
 void create_key(const std::filesystem::path& path) {
   std::filesystem::path temporary = path;
-  temporary += ".tmp." + hex(random_bytes(8));
+  temporary += ".tmp." + random_hex(8);
   FileDescriptor fd(::open(temporary.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600));
   if (fd.get() < 0) throw system_key_error(temporary, "create");
   try {

@@ -1,9 +1,13 @@
 #include "orfeas/http/agent_api.h"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
+#include <cstdio>
+#include <random>
 #include <utility>
 
+#include "orfeas/auth/random_token.h"
 #include "orfeas/http/client_address.h"
 #include "orfeas/http/job_submission.h"
 
@@ -31,6 +35,21 @@ void add_rate_headers(Response& response, const AuthDecision& decision) {
   response.headers.emplace_back("RateLimit",
                                 policy + ";r=" + std::to_string(decision.rate->remaining) +
                                     ";t=" + std::to_string(decision.rate->reset_seconds));
+}
+
+// 128 bits from a generator seeded once per thread from OpenSSL: unique, and cheap at the rate
+// requests come (request ids identify; they protect nothing).
+std::string new_request_id() {
+  thread_local std::mt19937_64 generator = [] {
+    std::string seed = random_bytes(4 * sizeof(std::uint32_t));
+    std::seed_seq sequence(seed.begin(), seed.end());
+    return std::mt19937_64(sequence);
+  }();
+  std::array<char, 33> text{};
+  std::snprintf(text.data(), text.size(), "%016llx%016llx",
+                static_cast<unsigned long long>(generator()),
+                static_cast<unsigned long long>(generator()));
+  return text.data();
 }
 
 Timestamp now_ms() {
@@ -70,7 +89,7 @@ void AgentApi::add_routes(Router& router) {
 Response AgentApi::handle(const Request& request, Scope scope, const Operation& operation) {
   AuditRecord record;
   record.time = now_ms();
-  record.request_id = new_job_id();
+  record.request_id = new_request_id();
   record.api_key = std::string(request.header("X-Agent-API-Key").substr(0, kMaxAuditedKey));
   record.client_address = client_address(request, options_.trusted_proxies);
   record.method = request.method;
@@ -152,22 +171,28 @@ void AgentApi::check_job_cap(const Agent& agent, std::size_t adding) const {
 }
 
 nlohmann::json AgentApi::status_json(const JobView& view) const {
-  nlohmann::json job = to_json(view.job);
-  bool succeeded = view.job.status == JobStatus::kSucceeded;
-  return {
-      {"job_id", view.job.id},
-      {"status", job["status"]},
-      {"stage", job["stage"]},
-      {"progress", job["progress"]},
-      {"eta_seconds", view.eta ? nlohmann::json(std::chrono::duration<double>(*view.eta).count())
-                               : nlohmann::json()},
-      {"queue_position",
-       view.queue_position ? nlohmann::json(*view.queue_position) : nlohmann::json()},
-      {"result_url", succeeded ? nlohmann::json(result_url(view.job.id)) : nlohmann::json()},
-      {"error", job["error"]},
-      {"report", job["report"]},
-      {"created_at", job["created_at"]},
-      {"finished_at", job["finished_at"]}};
+  const Job& job = view.job;
+  nlohmann::json error;
+  if (job.error) error = {{"code", job.error->code}, {"message", job.error->message}};
+  auto or_null = [](const auto& value, auto render) {
+    return value ? nlohmann::json(render(*value)) : nlohmann::json();
+  };
+  auto seconds = [](std::chrono::milliseconds eta) {
+    return std::chrono::duration<double>(eta).count();
+  };
+  auto itself = [](std::size_t position) { return position; };
+  bool succeeded = job.status == JobStatus::kSucceeded;
+  return {{"job_id", job.id},
+          {"status", job_status_name(job.status)},
+          {"stage", job.stage},
+          {"progress", job.progress},
+          {"eta_seconds", or_null(view.eta, seconds)},
+          {"queue_position", or_null(view.queue_position, itself)},
+          {"result_url", succeeded ? nlohmann::json(result_url(job.id)) : nlohmann::json()},
+          {"error", error},
+          {"report", job.report},
+          {"created_at", format_timestamp(job.created_at)},
+          {"finished_at", or_null(job.finished_at, format_timestamp)}};
 }
 
 Response AgentApi::generate(const Request& request, const Agent& agent, std::string& job_id) {
