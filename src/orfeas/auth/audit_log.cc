@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -27,15 +28,18 @@ constexpr std::size_t kMaxBatch = 4096;
 constexpr std::string_view kFirstPrev =
     "0000000000000000000000000000000000000000000000000000000000000000";
 constexpr std::chrono::milliseconds kBusyTimeout{10000};
+// One row per writer batch, not per record: a row costs SQLite more than the lines in it.
+// `lines` holds the records first_seq..last_seq, each ended by '\n'; `nonces` one
+// "AGENT_ID NONCE TIME\n" for each authenticated record with a nonce; `last_time` the latest
+// record time of the batch.
 constexpr std::string_view kSchema =
-    "CREATE TABLE IF NOT EXISTS audit_log(seq INTEGER PRIMARY KEY, time TEXT, agent_id TEXT, "
-    "outcome TEXT, nonce TEXT, line TEXT NOT NULL)";
-// No index on time: it would cost every append more than the whole row. nonces_since walks back
-// from the newest record instead; a record's time precedes its append by at most a request's
-// duration, so the walk goes on for this long past the first record older than asked.
+    "CREATE TABLE IF NOT EXISTS audit_batches(first_seq INTEGER PRIMARY KEY, "
+    "last_seq INTEGER NOT NULL, last_time TEXT NOT NULL, nonces TEXT NOT NULL, "
+    "lines TEXT NOT NULL)";
+// nonces_since walks back from the newest batch; a record's time precedes its append by at most
+// a request's duration, so the walk goes on for this long past the first batch older than asked.
 constexpr std::chrono::minutes kTimeDisorder{1};
 
-// Lowercase hex SHA-256 of `text`.
 // Opens the database with the audit table in place (no write happens when it exists already).
 SqliteDatabase open_reader(const fs::path& path) {
   SqliteDatabase db(path, kBusyTimeout);
@@ -50,13 +54,48 @@ SqliteDatabase open_writer(const fs::path& path) {
   return db;
 }
 
+// The lines the database holds from a seq on, in order, read batch by batch.
+class DatabaseLines {
+ public:
+  DatabaseLines(SqliteDatabase& db, std::int64_t from_seq)
+      : select_(db,
+                "SELECT first_seq, lines FROM audit_batches WHERE last_seq >= ?1 "
+                "ORDER BY first_seq"),
+        rows_(select_.query(from_seq)),
+        from_seq_(from_seq) {}
+
+  // The next (seq, line); nothing past the last.
+  std::optional<std::pair<std::int64_t, std::string>> next() {
+    for (;;) {
+      if (position_ < lines_.size()) {
+        const std::size_t end = lines_.find('\n', position_);
+        std::string line = lines_.substr(position_, end - position_);
+        position_ = end == std::string::npos ? lines_.size() : end + 1;
+        if (seq_++ >= from_seq_) return std::pair{seq_ - 1, std::move(line)};
+        continue;
+      }
+      if (!rows_.next()) return std::nullopt;
+      seq_ = rows_.integer(0);
+      lines_ = rows_.text(1);
+      position_ = 0;
+    }
+  }
+
+ private:
+  SqliteStatement select_;
+  SqliteRows rows_;
+  std::int64_t from_seq_;
+  std::string lines_;  // of the current batch
+  std::size_t position_ = 0;
+  std::int64_t seq_ = 0;  // of the line at position_
+};
+
 // The line the database holds for `seq`, if any.
-std::optional<std::string> database_line(SqliteStatement& select, std::int64_t seq) {
-  SqliteRows rows = select.query(seq);
-  if (!rows.next()) return std::nullopt;
-  return rows.text(0);
+std::optional<std::string> database_line(SqliteDatabase& db, std::int64_t seq) {
+  std::optional<std::pair<std::int64_t, std::string>> line = DatabaseLines(db, seq).next();
+  if (!line || line->first != seq) return std::nullopt;
+  return std::move(line->second);
 }
-constexpr std::string_view kSelectLine = "SELECT line FROM audit_log WHERE seq = ?1";
 
 // The seq of an audit line; nullopt when the line is not a JSON object with an integer seq.
 std::optional<std::int64_t> seq_of(const std::string& line) {
@@ -155,7 +194,7 @@ FileEnd read_file_end(const FileDescriptor& file) {
   }
 }
 
-// One line waiting for the writer, with the columns the database indexes.
+// One line waiting for the writer, with what the database keeps beside it.
 struct PendingLine {
   std::int64_t seq;
   std::string time;
@@ -234,7 +273,7 @@ namespace {
 
 // Checks one file line against the chain so far; returns what is wrong, empty when nothing.
 std::string check_line(const std::string& line, std::int64_t number, std::int64_t previous_seq,
-                       const std::string& previous_hash, SqliteStatement& select) {
+                       const std::string& previous_hash, DatabaseLines& stored_lines) {
   const std::string at = "line " + std::to_string(number);
   nlohmann::json parsed = nlohmann::json::parse(line, nullptr, false);
   if (parsed.is_discarded()) return at + " is not JSON";
@@ -250,30 +289,28 @@ std::string check_line(const std::string& line, std::int64_t number, std::int64_
     if (number == 1) return at + ": prev is not 64 zeros, as the first line's must be";
     return at + ": prev does not match the hash of line " + std::to_string(number - 1);
   }
-  const std::optional<std::string> stored = database_line(select, seq);
-  if (!stored) return at + ": the database lacks record " + std::to_string(seq);
-  if (*stored != line) return at + " differs from the database's record " + std::to_string(seq);
+  const std::optional<std::pair<std::int64_t, std::string>> stored = stored_lines.next();
+  if (!stored || stored->first > seq)
+    return at + ": the database lacks record " + std::to_string(seq);
+  if (stored->first != seq || stored->second != line) {
+    return at + " differs from the database's record " + std::to_string(seq);
+  }
   return "";
 }
 
-// Whether the database holds exactly records 1..`last_seq`; fills `result` when not.
-void check_database_end(SqliteDatabase& db, std::int64_t last_seq, AuditVerification& result) {
-  SqliteStatement count(db, "SELECT count(*), coalesce(max(seq), 0) FROM audit_log");
-  SqliteRows rows = count.query();
-  rows.next();
-  const std::int64_t records = rows.integer(0);
-  const std::int64_t max_seq = rows.integer(1);
-  if (max_seq > last_seq) {
-    result.first_bad_line = last_seq + 1;
-    result.reason = "the file ends at line " + std::to_string(last_seq) +
-                    " but the database holds records up to " + std::to_string(max_seq);
-  } else if (records != last_seq) {
-    result.first_bad_line = last_seq + 1;
-    result.reason = "the database holds " + std::to_string(records) + " records, the file " +
-                    std::to_string(last_seq);
-  } else {
+// Whether the database holds nothing past the file's `last_seq`; fills `result` when it does.
+void check_database_end(SqliteDatabase& db, DatabaseLines& stored_lines, std::int64_t last_seq,
+                        AuditVerification& result) {
+  if (!stored_lines.next()) {
     result.intact = true;
+    return;
   }
+  SqliteStatement last(db, "SELECT max(last_seq) FROM audit_batches");
+  SqliteRows rows = last.query();
+  rows.next();
+  result.first_bad_line = last_seq + 1;
+  result.reason = "the file ends at line " + std::to_string(last_seq) +
+                  " but the database holds records up to " + std::to_string(rows.integer(0));
 }
 
 }  // namespace
@@ -287,7 +324,7 @@ AuditVerification verify_audit_trail(const fs::path& database, const fs::path& j
   std::ifstream file(jsonl, std::ios::binary);
   if (!file) throw Error(ErrorCode::kBadInput, "cannot read " + jsonl.string());
   SqliteDatabase db = open_reader(database);
-  SqliteStatement select(db, kSelectLine);
+  DatabaseLines stored_lines(db, 1);
 
   AuditVerification result;
   std::string previous_hash(kFirstPrev);
@@ -299,7 +336,7 @@ AuditVerification verify_audit_trail(const fs::path& database, const fs::path& j
       result.reason = "line " + std::to_string(number) + " is incomplete (no newline)";
       return result;
     }
-    result.reason = check_line(line, number, result.records, previous_hash, select);
+    result.reason = check_line(line, number, result.records, previous_hash, stored_lines);
     if (!result.reason.empty()) {
       result.first_bad_line = number;
       return result;
@@ -308,19 +345,26 @@ AuditVerification verify_audit_trail(const fs::path& database, const fs::path& j
     result.records = number;
   }
   if (file.bad()) throw Error(ErrorCode::kBadInput, "cannot read " + jsonl.string());
-  check_database_end(db, result.records, result);
+  check_database_end(db, stored_lines, result.records, result);
   return result;
 }
 
 std::vector<std::string> audit_tail(const fs::path& database, std::size_t count) {
   SqliteDatabase db = open_reader(database);
-  SqliteStatement select(db,
-                         "SELECT line FROM (SELECT seq, line FROM audit_log ORDER BY seq DESC "
-                         "LIMIT ?1) ORDER BY seq");
-  std::vector<std::string> lines;
-  SqliteRows rows = select.query(static_cast<std::int64_t>(count));
-  while (rows.next()) lines.push_back(rows.text(0));
-  return lines;
+  SqliteStatement select(db, "SELECT lines FROM audit_batches ORDER BY first_seq DESC");
+  std::vector<std::string> newest_first;
+  SqliteRows rows = select.query();
+  while (newest_first.size() < count && rows.next()) {
+    const std::string lines = rows.text(0);
+    std::size_t end = lines.size();  // past the '\n' of the line to take
+    while (newest_first.size() < count && end > 0) {
+      const std::size_t newline = lines.rfind('\n', end - 2);
+      const std::size_t begin = newline == std::string::npos ? 0 : newline + 1;
+      newest_first.push_back(lines.substr(begin, end - 1 - begin));
+      end = begin;
+    }
+  }
+  return {newest_first.rbegin(), newest_first.rend()};
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -331,8 +375,8 @@ struct AuditLog::State {
       : database_path(database),
         db(open_writer(database)),
         insert(db,
-               "INSERT INTO audit_log(seq, time, agent_id, outcome, nonce, line) "
-               "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+               "INSERT INTO audit_batches(first_seq, last_seq, last_time, nonces, lines) "
+               "VALUES (?1, ?2, ?3, ?4, ?5)"),
         file(jsonl, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC),
         jsonl_path(jsonl) {}
 
@@ -367,32 +411,31 @@ void AuditLog::State::recover() {
                                            " is broken at its end (" + why +
                                            "); run `orfeas audit verify`");
   };
-  SqliteStatement select(db, kSelectLine);
   const FileEnd end = read_file_end(file);
   std::int64_t file_seq = 0;
   if (end.last_line) {
     const std::optional<std::int64_t> seq = seq_of(*end.last_line);
     if (!seq) throw broken("its last line is not an audit record");
-    if (database_line(select, *seq) != end.last_line) {
+    if (database_line(db, *seq) != end.last_line) {
       throw broken("its last line is not the database's record " + std::to_string(*seq));
     }
     file_seq = *seq;
   }
   if (!end.partial.empty()) {
-    const std::optional<std::string> next = database_line(select, file_seq + 1);
+    const std::optional<std::string> next = database_line(db, file_seq + 1);
     if (!next || !next->starts_with(end.partial)) throw broken("it ends in a stray partial line");
     file.truncate(end.complete_size);
   }
 
-  SqliteStatement after(db, "SELECT seq, line FROM audit_log WHERE seq > ?1 ORDER BY seq");
   std::string missing;
   std::optional<std::string> last_line = end.last_line;
   durable_seq = file_seq;
-  SqliteRows rows = after.query(file_seq);
-  while (rows.next()) {
-    durable_seq = rows.integer(0);
-    last_line = rows.text(1);
-    missing += *last_line + '\n';
+  DatabaseLines after(db, file_seq + 1);
+  while (std::optional<std::pair<std::int64_t, std::string>> line = after.next()) {
+    durable_seq = line->first;
+    last_line = std::move(line->second);
+    missing += *last_line;
+    missing += '\n';
   }
   if (!missing.empty()) file.append_durably(missing);
   next_seq = durable_seq + 1;
@@ -400,14 +443,21 @@ void AuditLog::State::recover() {
 }
 
 void AuditLog::State::write(const std::deque<PendingLine>& batch) {
-  SqliteTransaction transaction(db);
-  std::string text;
+  std::string lines;
+  std::string nonces;
+  std::string last_time;
   for (const PendingLine& line : batch) {
-    insert.execute(line.seq, line.time, line.agent_id, line.outcome, line.nonce, line.line);
-    text += line.line + '\n';
+    lines += line.line;
+    lines += '\n';
+    if (!line.nonce.empty() && line.outcome != "denied") {
+      nonces += line.agent_id + ' ' + line.nonce + ' ' + line.time + '\n';
+    }
+    last_time = std::max(last_time, line.time);  // the format sorts as the times do
   }
+  SqliteTransaction transaction(db);
+  insert.execute(batch.front().seq, batch.back().seq, last_time, nonces, lines);
   transaction.commit();
-  file.append_durably(text);
+  file.append_durably(lines);
 }
 
 void AuditLog::State::run_writer() {
@@ -478,19 +528,21 @@ void AuditLog::wait_durable(std::int64_t seq) {
 std::vector<std::tuple<std::string, std::string, Timestamp>> AuditLog::nonces_since(
     Timestamp since) {
   SqliteDatabase db = open_reader(state_->database_path);
-  SqliteStatement select(db,
-                         "SELECT agent_id, nonce, time, outcome FROM audit_log ORDER BY seq DESC");
-  std::vector<std::tuple<std::string, std::string, Timestamp>> nonces;
+  SqliteStatement select(db, "SELECT last_time, nonces FROM audit_batches ORDER BY first_seq DESC");
+  std::vector<std::vector<std::tuple<std::string, std::string, Timestamp>>> newest_first;
   SqliteRows rows = select.query();
-  while (rows.next()) {
-    const Timestamp time = parse_timestamp(rows.text(2));
-    if (time < since - kTimeDisorder) break;
-    std::string nonce = rows.text(1);
-    if (time >= since && !nonce.empty() && rows.text(3) != "denied") {
-      nonces.emplace_back(rows.text(0), std::move(nonce), time);
+  while (rows.next() && parse_timestamp(rows.text(0)) >= since - kTimeDisorder) {
+    std::istringstream entries(rows.text(1));
+    auto& batch = newest_first.emplace_back();
+    for (std::string agent_id, nonce, time; entries >> agent_id >> nonce >> time;) {
+      if (Timestamp at = parse_timestamp(time); at >= since)
+        batch.emplace_back(agent_id, nonce, at);
     }
   }
-  std::reverse(nonces.begin(), nonces.end());
+  std::vector<std::tuple<std::string, std::string, Timestamp>> nonces;
+  for (auto batch = newest_first.rbegin(); batch != newest_first.rend(); ++batch) {
+    nonces.insert(nonces.end(), batch->begin(), batch->end());
+  }
   return nonces;
 }
 

@@ -1,9 +1,9 @@
 // The tamper-evident audit trail: every authentication decision and every job operation of the
-// agent API, appended to the table audit_log of the job store's SQLite database and to a JSON
-// Lines file, DIR/audit.jsonl. Each line carries the SHA-256 of the line before it, so editing,
-// deleting or reordering lines breaks the chain, and the database keeps a copy of every line, so
-// cutting lines off the end or rewriting the whole chain in one place is caught by comparing the
-// two (verify_audit_trail).
+// agent API, appended to the table audit_batches of the job store's SQLite database (one row per
+// batch the writer commits, holding its lines) and to a JSON Lines file, DIR/audit.jsonl. Each line
+// carries the SHA-256 of the line before it, so editing, deleting or reordering lines breaks the
+// chain, and the database keeps a copy of every line, so cutting lines off the end or rewriting the
+// whole chain in one place is caught by comparing the two (verify_audit_trail).
 #pragma once
 
 #include <chrono>

@@ -41,16 +41,15 @@ class AuditLogTest : public testing::Test {
   fs::path database() const { return dir_.path() / "orfeas.db"; }
   fs::path jsonl() const { return dir_.path() / "audit.jsonl"; }
 
-  // Appends `count` records through a fresh AuditLog and waits until they are durable.
+  // Appends `count` records through a fresh AuditLog, waiting for each, so that each is a batch
+  // (a row) of its own.
   void write_records(int count) {
     AuditLog log(database(), jsonl());
-    std::int64_t last = 0;
     for (int i = 0; i < count; ++i) {
       std::string id = "r";
       id += std::to_string(i);
-      last = log.append(record(id));
+      log.wait_durable(log.append(record(id)));
     }
-    log.wait_durable(last);
   }
 
   std::vector<std::string> file_lines() const {
@@ -184,7 +183,8 @@ TEST_F(AuditLogTest, VerifyDetectsAnEditWhoseDatabaseCopyWasEditedToo) {
   lines[2] = edited.dump();
   write_file(lines);
   SqliteDatabase db(database(), 1s);
-  SqliteStatement(db, "UPDATE audit_log SET line = ?1 WHERE seq = 3").execute(lines[2]);
+  SqliteStatement(db, "UPDATE audit_batches SET lines = ?1 WHERE first_seq = 3")
+      .execute(lines[2] + "\n");
   expect_broken(4, "line 4: prev does not match the hash of line 3");
 }
 
@@ -223,7 +223,7 @@ TEST_F(AuditLogTest, VerifyDetectsANonJsonLine) {
 TEST_F(AuditLogTest, VerifyDetectsAMissingDatabaseRow) {
   write_records(4);
   SqliteDatabase db(database(), 1s);
-  db.execute("DELETE FROM audit_log WHERE seq = 2");
+  db.execute("DELETE FROM audit_batches WHERE first_seq = 2");
   expect_broken(2, "line 2: the database lacks record 2");
 }
 
@@ -277,7 +277,7 @@ TEST_F(AuditLogTest, ReopenRefusesATrailBrokenAtItsEnd) {
 TEST_F(AuditLogTest, ReopenRefusesAFileAheadOfTheDatabase) {
   write_records(3);
   SqliteDatabase db(database(), 1s);
-  db.execute("DELETE FROM audit_log WHERE seq = 3");
+  db.execute("DELETE FROM audit_batches WHERE first_seq = 3");
   EXPECT_EQ(test::code_of([&] { AuditLog log(database(), jsonl()); }), ErrorCode::kInternal);
 }
 
@@ -286,7 +286,7 @@ TEST_F(AuditLogTest, WriterFailureMakesWaitDurableThrow) {
   log.wait_durable(log.append(record("a")));
   {
     SqliteDatabase db(database(), 1s);
-    db.execute("DROP TABLE audit_log");
+    db.execute("DROP TABLE audit_batches");
   }
   const std::int64_t seq = log.append(record("b"));
   EXPECT_EQ(test::code_of([&] { log.wait_durable(seq); }), ErrorCode::kInternal);

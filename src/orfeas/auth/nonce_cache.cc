@@ -13,20 +13,23 @@ NonceCache::Result NonceCache::record(std::string_view agent_id, std::string_vie
   std::lock_guard lock(mutex_);
   latest_ = std::max(latest_, at);
   while (!order_.empty() && order_.front().first + window_ <= latest_) {
-    seen_.erase(order_.front().second);
+    seen_.erase(seen_.find(*order_.front().second));  // by iterator: the key is in the node
     order_.pop_front();
   }
   std::string key;
   key.reserve(agent_id.size() + 1 + nonce.size());
   key.append(agent_id).append(1, '\n').append(nonce);
-  if (seen_.contains(key)) return Result::kReplay;
-  if (seen_.size() >= capacity_) return Result::kFull;
-  seen_.insert(key);
+  auto [stored, fresh] = seen_.insert(std::move(key));
+  if (!fresh) return Result::kReplay;
+  if (seen_.size() > capacity_) {
+    seen_.erase(stored);
+    return Result::kFull;
+  }
   // Usually at the back; a time from the past goes where it belongs, so the front expires first.
   auto later =
       std::upper_bound(order_.begin(), order_.end(), at,
                        [](Clock::time_point t, const auto& entry) { return t < entry.first; });
-  order_.emplace(later, at, std::move(key));
+  order_.emplace(later, at, &*stored);
   return Result::kFresh;
 }
 

@@ -34,8 +34,9 @@ class NonceCache {
   std::chrono::seconds window_;
   std::size_t capacity_;
   mutable std::mutex mutex_;
-  std::unordered_set<std::string> seen_;                         // agent_id + '\n' + nonce
-  std::deque<std::pair<Clock::time_point, std::string>> order_;  // oldest first, for expiry
+  std::unordered_set<std::string> seen_;  // agent_id + '\n' + nonce
+  // Oldest first, for expiry; each points at its key in seen_ (nodes do not move).
+  std::deque<std::pair<Clock::time_point, const std::string*>> order_;
   Clock::time_point latest_{};  // the latest time seen; expiry follows it
 };
 

@@ -9,6 +9,7 @@
 #include <charconv>
 #include <memory>
 #include <optional>
+#include <unordered_map>
 #include <vector>
 
 #include "orfeas/auth/random_token.h"
@@ -130,6 +131,25 @@ const EVP_MAC_CTX* hmac_sha256_template() {
   return context;
 }
 
+// This thread's HMAC-SHA256 context keyed with `key`, keyed once and reused: a message then costs
+// no key schedule. The few keys a server signs with are its agents' secrets; past kMaxKeyed the
+// contexts are dropped and keyed again. Null when OpenSSL fails.
+EVP_MAC_CTX* keyed_hmac_sha256(std::string_view key) {
+  constexpr std::size_t kMaxKeyed = 256;
+  using Context = std::unique_ptr<EVP_MAC_CTX, decltype(&EVP_MAC_CTX_free)>;
+  thread_local std::unordered_map<std::string, Context> keyed;
+  std::string key_text(key);
+  if (auto found = keyed.find(key_text); found != keyed.end()) return found->second.get();
+  const EVP_MAC_CTX* base = hmac_sha256_template();
+  Context context(base ? EVP_MAC_CTX_dup(base) : nullptr, &EVP_MAC_CTX_free);
+  if (!context || EVP_MAC_init(context.get(), reinterpret_cast<const unsigned char*>(key.data()),
+                               key.size(), nullptr) != 1) {
+    return nullptr;
+  }
+  if (keyed.size() >= kMaxKeyed) keyed.clear();
+  return keyed.emplace(std::move(key_text), std::move(context)).first->second.get();
+}
+
 }  // namespace
 
 std::string sha256_hex(std::string_view data) {
@@ -145,15 +165,11 @@ std::string sha256_hex(std::string_view data) {
 std::string hmac_sha256_hex(std::string_view key, std::string_view message) {
   std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
   std::size_t size = 0;
-  const EVP_MAC_CTX* base = hmac_sha256_template();
-  std::unique_ptr<EVP_MAC_CTX, decltype(&EVP_MAC_CTX_free)> context(
-      base ? EVP_MAC_CTX_dup(base) : nullptr, &EVP_MAC_CTX_free);
-  if (!context ||
-      EVP_MAC_init(context.get(), reinterpret_cast<const unsigned char*>(key.data()), key.size(),
-                   nullptr) != 1 ||
-      EVP_MAC_update(context.get(), reinterpret_cast<const unsigned char*>(message.data()),
+  EVP_MAC_CTX* context = keyed_hmac_sha256(key);
+  if (!context || EVP_MAC_init(context, nullptr, 0, nullptr) != 1 ||
+      EVP_MAC_update(context, reinterpret_cast<const unsigned char*>(message.data()),
                      message.size()) != 1 ||
-      EVP_MAC_final(context.get(), mac.data(), &size, mac.size()) != 1) {
+      EVP_MAC_final(context, mac.data(), &size, mac.size()) != 1) {
     throw Error(ErrorCode::kInternal, "HMAC-SHA256 failed");
   }
   return lower_hex(std::string_view(reinterpret_cast<const char*>(mac.data()), size));
