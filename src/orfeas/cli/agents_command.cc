@@ -6,6 +6,7 @@
 
 #include "orfeas/auth/agent_registry.h"
 #include "orfeas/cli/data_paths.h"
+#include "orfeas/cli/report_errors.h"
 #include "orfeas/core/error.h"
 
 namespace orfeas {
@@ -115,19 +116,13 @@ CLI::App* add_agents_command(CLI::App& app, AgentsArgs& args) {
 }
 
 int run_agents(const AgentsArgs& args) {
-  try {
+  return run_reporting_errors([&] {
     const std::filesystem::path data = args.data;
     create_data_directory(data);
     AgentRegistry registry(database_path(data), server_key_path(data));
     std::printf("%s\n", run(args, registry).dump(2).c_str());
     return 0;
-  } catch (const Error& e) {
-    std::fprintf(stderr, "orfeas: error: %s\n", e.what());
-    return exit_code(e.code());
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "orfeas: error: %s\n", e.what());
-    return 1;
-  }
+  });
 }
 
 }  // namespace orfeas

@@ -5,6 +5,7 @@
 
 #include "orfeas/auth/audit_log.h"
 #include "orfeas/cli/data_paths.h"
+#include "orfeas/cli/report_errors.h"
 #include "orfeas/core/error.h"
 
 namespace orfeas {
@@ -59,17 +60,11 @@ CLI::App* add_audit_command(CLI::App& app, AuditArgs& args) {
 }
 
 int run_audit(const AuditArgs& args) {
-  try {
+  return run_reporting_errors([&] {
     check_data_directory(args.data);
     if (args.action == AuditArgs::Action::kTail) return tail(args.data, args.count);
     return verify(args.data);
-  } catch (const Error& e) {
-    std::fprintf(stderr, "orfeas: error: %s\n", e.message().c_str());
-    return exit_code(e.code());
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "orfeas: error: %s\n", e.what());
-    return 1;
-  }
+  });
 }
 
 }  // namespace orfeas

@@ -17,6 +17,7 @@
 #include "orfeas/auth/authenticator.h"
 #include "orfeas/auth/nonce_cache.h"
 #include "orfeas/cli/data_paths.h"
+#include "orfeas/cli/report_errors.h"
 #include "orfeas/http/agent_api.h"
 #include "orfeas/http/jobs_api.h"
 #include "orfeas/http/server.h"
@@ -224,17 +225,11 @@ int run_serve(const ServeArgs& args) {
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  try {
+  return run_reporting_errors([&] {
     check_args(args);
     serve(args, signals);
     return 0;
-  } catch (const Error& e) {
-    std::fprintf(stderr, "orfeas: error: %s\n", e.what());
-    return exit_code(e.code());
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "orfeas: error: %s\n", e.what());
-    return 1;
-  }
+  });
 }
 
 }  // namespace orfeas

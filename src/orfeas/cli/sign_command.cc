@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "orfeas/auth/request_signing.h"
+#include "orfeas/cli/report_errors.h"
 #include "orfeas/core/error.h"
 
 namespace orfeas {
@@ -64,7 +65,7 @@ CLI::App* add_sign_command(CLI::App& app, SignArgs& args) {
 }
 
 int run_sign(const SignArgs& args) {
-  try {
+  return run_reporting_errors([&] {
     const std::string secret = agent_secret();
     const std::string target = request_target(args.url);
     const std::string body = read_body(args.body_file);
@@ -90,10 +91,7 @@ int run_sign(const SignArgs& args) {
     }
     if (args.curl) std::printf("\n");
     return 0;
-  } catch (const Error& e) {
-    std::fprintf(stderr, "orfeas: error: %s\n", e.message().c_str());
-    return exit_code(e.code());
-  }
+  });
 }
 
 }  // namespace orfeas

@@ -15,6 +15,7 @@
 #include "orfeas/jobs/mesh_job_runner.h"
 #include "orfeas/jobs/sqlite_job_store.h"
 #include "orfeas/jobs/test_directory.h"
+#include "orfeas/jobs/test_scheduler_options.h"
 
 namespace orfeas {
 namespace {
@@ -120,18 +121,11 @@ class AgentApiTest : public testing::Test {
     lines.pop_back();  // the marker
     return lines;
   }
-  static SchedulerOptions scheduler_options() {
-    SchedulerOptions options;
-    options.max_queue_delay = milliseconds(0);
-    options.poll_interval = milliseconds(10);
-    return options;
-  }
-
   TestDirectory directory_;
   std::string photo_ = read_text(fs::path(ORFEAS_TEST_DATA) / "images/rgba_object.png");
   SqliteJobStore store_{directory_.path() / "jobs.db"};
   MeshJobRunner runner_{directory_.path()};
-  Scheduler scheduler_{store_, runner_, scheduler_options()};
+  Scheduler scheduler_{store_, runner_, test::fast_scheduler_options()};
   JobService service_{store_, scheduler_, {.data_dir = directory_.path()}};
   MetricsRegistry metrics_;
   JobsApi jobs_api_{service_, metrics_, [] { return true; }};

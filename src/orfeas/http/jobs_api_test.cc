@@ -12,6 +12,7 @@
 #include "orfeas/jobs/mesh_job_runner.h"
 #include "orfeas/jobs/sqlite_job_store.h"
 #include "orfeas/jobs/test_directory.h"
+#include "orfeas/jobs/test_scheduler_options.h"
 
 namespace orfeas {
 namespace {
@@ -104,18 +105,11 @@ class JobsApiTest : public testing::Test {
     }
     return false;
   }
-  static SchedulerOptions scheduler_options() {
-    SchedulerOptions options;
-    options.max_queue_delay = milliseconds(0);
-    options.poll_interval = milliseconds(10);
-    return options;
-  }
-
   TestDirectory directory_;
   std::string photo_ = read_text(fs::path(ORFEAS_TEST_DATA) / "images/rgba_object.png");
   SqliteJobStore store_{directory_.path() / "jobs.db"};
   MeshJobRunner runner_{directory_.path()};
-  Scheduler scheduler_{store_, runner_, scheduler_options()};
+  Scheduler scheduler_{store_, runner_, test::fast_scheduler_options()};
   JobService service_{store_, scheduler_, {.data_dir = directory_.path(), .max_queue = 4}};
   MetricsRegistry metrics_;
   std::atomic<bool> ready_ = false;

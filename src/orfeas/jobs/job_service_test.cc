@@ -13,6 +13,7 @@
 #include "orfeas/jobs/mesh_job_runner.h"
 #include "orfeas/jobs/sqlite_job_store.h"
 #include "orfeas/jobs/test_directory.h"
+#include "orfeas/jobs/test_scheduler_options.h"
 
 namespace orfeas {
 namespace {
@@ -60,19 +61,12 @@ class JobServiceTest : public testing::Test {
     }
     return false;
   }
-  SchedulerOptions scheduler_options() {
-    SchedulerOptions options;
-    options.max_queue_delay = milliseconds(0);
-    options.poll_interval = milliseconds(10);
-    return options;
-  }
-
   TestDirectory directory_;
   std::string photo_ = read_text(fs::path(ORFEAS_TEST_DATA) / "images/rgba_object.png");
   JobServiceOptions options_;
   SqliteJobStore store_{directory_.path() / "jobs.db"};
   MeshJobRunner runner_{directory_.path()};
-  Scheduler scheduler_{store_, runner_, scheduler_options()};
+  Scheduler scheduler_{store_, runner_, test::fast_scheduler_options()};
   std::unique_ptr<JobService> service_;
 };
 
@@ -95,7 +89,8 @@ TEST_F(JobServiceTest, ASubmittedPhotoBecomesAMeshInEveryFormat) {
   EXPECT_EQ(obj.format, MeshFormat::kObj);
   EXPECT_NE(obj.bytes.find("\nf "), std::string::npos);
   MeshFile ply = service().result(id, MeshFormat::kPly);
-  EXPECT_EQ(decode_ply(ply.bytes).triangles.size(), done.job.report["triangles"].get<std::size_t>());
+  EXPECT_EQ(decode_ply(ply.bytes).triangles.size(),
+            done.job.report["triangles"].get<std::size_t>());
   MeshFile glb = service().result(id, MeshFormat::kGlb);
   EXPECT_EQ(glb.bytes.substr(0, 4), "glTF");
   EXPECT_EQ(read_text(directory_.path() / ("results/" + id + ".glb")), glb.bytes);  // cached
