@@ -245,3 +245,20 @@ def test_bad_arguments_exit_2_without_listening(tmp_path, args):
     assert proc.returncode == 2, proc
     assert "listening" not in proc.stdout
     assert proc.stderr
+
+
+def test_a_web_token_guards_the_web_api_but_not_health(start_server):
+    server = start_server("--web-token", "s3cret-token")
+    refused = server.get("/api/jobs")
+    assert refused.status == 401 and refused.error_code() == "unauthorized"
+    assert refused.headers["www-authenticate"] == "Bearer"
+    assert server.get("/api/jobs", headers={"Authorization": "Bearer wrong"}).status == 401
+    assert server.get("/metrics").status == 401
+    bearer = {"Authorization": "Bearer s3cret-token"}
+    assert server.get("/api/jobs", headers=bearer).status == 200
+    # The browser UI keeps the token in a cookie, so its event streams and downloads carry it.
+    cookie = {"Cookie": "orfeas_web_token=s3cret-token"}
+    assert server.get("/api/generators", headers=cookie).status == 200
+    assert server.submit(headers=bearer, resolution=32)["status"] == "queued"
+    assert server.get("/health/live").status == 200
+    assert server.get("/").status == 200  # the page itself; it asks for the token
