@@ -1,7 +1,6 @@
 #include "orfeas/auth/agent_registry.h"
 
 #include <algorithm>
-#include <regex>
 
 #include <gtest/gtest.h>
 
@@ -11,6 +10,13 @@
 
 namespace orfeas {
 namespace {
+
+// Whether `text` is `prefix` and then `digits` lowercase hex digits. (Not std::regex: GCC 12 warns
+// inside <regex> in the sanitizer build.)
+bool is_token(const std::string& text, std::string_view prefix, std::size_t digits) {
+  return text.size() == prefix.size() + digits && text.starts_with(prefix) &&
+         text.find_first_not_of("0123456789abcdef", prefix.size()) == std::string::npos;
+}
 
 using std::chrono::milliseconds;
 using test::code_of;
@@ -94,9 +100,9 @@ class AgentRegistryTest : public testing::Test {
 TEST_F(AgentRegistryTest, AddsAnAgentWithOneSecret) {
   AgentWithSecret added = add("robot");
   const Agent& agent = added.agent;
-  EXPECT_TRUE(std::regex_match(agent.id, std::regex("agt_[0-9a-f]{16}"))) << agent.id;
-  EXPECT_TRUE(std::regex_match(agent.api_key, std::regex("ak_[0-9a-f]{32}"))) << agent.api_key;
-  EXPECT_TRUE(std::regex_match(added.secret.secret, std::regex("sk_[0-9a-f]{64}")));
+  EXPECT_TRUE(is_token(agent.id, "agt_", 16)) << agent.id;
+  EXPECT_TRUE(is_token(agent.api_key, "ak_", 32)) << agent.api_key;
+  EXPECT_TRUE(is_token(added.secret.secret, "sk_", 64));
   EXPECT_EQ(added.secret.id, 1);
   EXPECT_EQ(added.secret.created_at, kNow);
   EXPECT_EQ(agent.name, "robot");
