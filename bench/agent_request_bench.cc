@@ -118,15 +118,7 @@ int main(int argc, char** argv) {
     });
     authentication = microseconds_each(count, [&](int i) {
       const Request& r = signed_requests[count + i];
-      SignedRequest parts{.method = r.method,
-                          .target = r.target,
-                          .body = r.body,
-                          .api_key = r.header("X-Agent-API-Key"),
-                          .timestamp = r.header("X-Agent-Timestamp"),
-                          .nonce = r.header("X-Agent-Nonce"),
-                          .signature = r.header("X-Agent-Signature"),
-                          .client_address = r.remote_address,
-                          .operation = Scope::kQueryStatus};
+      SignedRequest parts = signed_parts(r, Scope::kQueryStatus, r.remote_address);
       if (!authenticator
                .authenticate(parts, std::chrono::system_clock::now(),
                              std::chrono::steady_clock::now())

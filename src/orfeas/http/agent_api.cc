@@ -60,6 +60,19 @@ Timestamp now_ms() {
 
 std::string agent_submitter(const Agent& agent) { return "agent:" + agent.id; }
 
+SignedRequest signed_parts(const Request& request, Scope operation,
+                           std::string_view client_address) {
+  return {.method = request.method,
+          .target = request.target,
+          .body = request.body,
+          .api_key = request.header("X-Agent-API-Key"),
+          .timestamp = request.header("X-Agent-Timestamp"),
+          .nonce = request.header("X-Agent-Nonce"),
+          .signature = request.header("X-Agent-Signature"),
+          .client_address = client_address,
+          .operation = operation};
+}
+
 AgentApi::AgentApi(JobService& service, JobsApi& jobs_api, Authenticator& authenticator,
                    AuditLog& audit, AgentApiOptions options)
     : service_(service),
@@ -90,24 +103,16 @@ Response AgentApi::handle(const Request& request, Scope scope, const Operation& 
   AuditRecord record;
   record.time = now_ms();
   record.request_id = new_request_id();
-  record.api_key = std::string(request.header("X-Agent-API-Key").substr(0, kMaxAuditedKey));
   record.client_address = client_address(request, options_.trusted_proxies);
   record.method = request.method;
   record.path = request.path;
   record.operation = std::string(scope_name(scope));
 
-  SignedRequest signed_request{.method = request.method,
-                               .target = request.target,
-                               .body = request.body,
-                               .api_key = request.header("X-Agent-API-Key"),
-                               .timestamp = request.header("X-Agent-Timestamp"),
-                               .nonce = request.header("X-Agent-Nonce"),
-                               .signature = request.header("X-Agent-Signature"),
-                               .client_address = record.client_address,
-                               .operation = scope};
+  SignedRequest signed_request = signed_parts(request, scope, record.client_address);
   AuthDecision decision = authenticator_.authenticate(
       signed_request, std::chrono::system_clock::now(), std::chrono::steady_clock::now());
   if (decision.agent) record.agent_id = decision.agent->id;
+  record.api_key = std::string(signed_request.api_key.substr(0, kMaxAuditedKey));
 
   Response response;
   if (!decision.allowed()) {

@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -62,5 +63,10 @@ class AgentApi {
 
 // "agent:<agent id>": the submitter of an agent's jobs.
 std::string agent_submitter(const Agent& agent);
+
+// What the Authenticator checks of `request`, asking for `operation` from `client_address`. The
+// result views `request` and `client_address`: keep both alive while it is used.
+SignedRequest signed_parts(const Request& request, Scope operation,
+                           std::string_view client_address);
 
 }  // namespace orfeas
