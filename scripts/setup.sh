@@ -12,10 +12,10 @@ apt_packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libassimp-dev assimp-utils
   gcovr clang libclang-rt-14-dev
-  postgresql libpq-dev
+  postgresql libpq-dev libssl-dev
   libboost1.81-dev
   libjs-three chromium chromium-driver
-  wrk curl
+  wrk curl openssl
 )
 # The Python used by the tests: whichever python3 is first on PATH.
 python_packages=(numpy trimesh scikit-image pillow pytest lxml networkx selenium)
