@@ -143,26 +143,12 @@ TEST_F(AuthenticatorTest, AnAddressThatKeepsFailingIsThrottledBeforeAnyCheck) {
 }
 
 TEST_F(AuthenticatorTest, AFullNonceCacheRefusesWithUnavailable) {
-  NonceCache tiny(seconds(600), 1);
-  Authenticator authenticator(registry_, tiny);
   AgentWithSecret agent = add("busy");
-  auto request = [&] {
-    std::string nonce = new_nonce();
-    std::string timestamp = std::to_string(kNow);
-    std::string signature = sign_request(agent.secret.secret, "GET", "/x", kNow, nonce, "");
-    return authenticator.authenticate({.method = "GET",
-                                       .target = "/x",
-                                       .body = "",
-                                       .api_key = agent.agent.api_key,
-                                       .timestamp = timestamp,
-                                       .nonce = nonce,
-                                       .signature = signature,
-                                       .client_address = "127.0.0.1",
-                                       .operation = Scope::kQueryStatus},
-                                      SystemTime(seconds(kNow)), steady_);
-  };
-  EXPECT_TRUE(request().allowed());
-  EXPECT_EQ(request().error->code(), ErrorCode::kUnavailable);
+  EXPECT_TRUE(check(agent).allowed());
+  // The cache holds 100 nonces; each authentic request records one, limited or not.
+  for (int i = 1; i < 100; ++i) check(agent);
+  EXPECT_EQ(nonces_.size(), 100u);
+  EXPECT_EQ(check(agent).error->code(), ErrorCode::kUnavailable);
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "orfeas/auth/request_signing.h"
+#include "orfeas/http/test_http.h"
 #include "orfeas/jobs/mesh_job_runner.h"
 #include "orfeas/jobs/sqlite_job_store.h"
 #include "orfeas/jobs/test_directory.h"
@@ -22,11 +23,8 @@ namespace {
 
 namespace fs = std::filesystem;
 using std::chrono::milliseconds;
-
-std::string read_text(const fs::path& path) {
-  std::ifstream file(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
-}
+using test::header_of;
+using test::read_text;
 
 std::string base64(const std::string& bytes) {
   std::string text(4 * ((bytes.size() + 2) / 3) + 1, '\0');
@@ -35,13 +33,6 @@ std::string base64(const std::string& bytes) {
                           static_cast<int>(bytes.size()));
   text.resize(static_cast<std::size_t>(n));
   return text;
-}
-
-std::string header_of(const Response& response, std::string_view name) {
-  for (const auto& [key, value] : response.headers) {
-    if (key == name) return value;
-  }
-  return {};
 }
 
 nlohmann::json json_of(const Response& response) { return nlohmann::json::parse(response.body); }

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "orfeas/http/test_http.h"
 #include "orfeas/jobs/mesh_job_runner.h"
 #include "orfeas/jobs/sqlite_job_store.h"
 #include "orfeas/jobs/test_directory.h"
@@ -19,18 +20,8 @@ namespace {
 
 namespace fs = std::filesystem;
 using std::chrono::milliseconds;
-
-std::string read_text(const fs::path& path) {
-  std::ifstream file(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
-}
-
-std::string header_of(const Response& response, std::string_view name) {
-  for (const auto& [key, value] : response.headers) {
-    if (key == name) return value;
-  }
-  return {};
-}
+using test::header_of;
+using test::read_text;
 
 // Collects what a streamed response writes.
 class RecordingWriter : public StreamWriter {
