@@ -2,7 +2,6 @@
 
 #include <array>
 #include <cstdio>
-#include <ctime>
 #include <random>
 
 #include "orfeas/core/error.h"
@@ -38,16 +37,24 @@ bool is_finished(JobStatus status) {
 }
 
 std::string format_timestamp(Timestamp time) {
-  auto seconds = std::chrono::floor<std::chrono::seconds>(time);
-  auto millis = (time - seconds).count();
-  std::time_t t = std::chrono::system_clock::to_time_t(seconds);
-  std::tm utc{};
-  gmtime_r(&t, &utc);
-  std::array<char, 96> text{};  // room for any int fields, to satisfy -Wformat-truncation
-  std::snprintf(text.data(), text.size(), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900,
-                utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
-                static_cast<int>(millis));
-  return text.data();
+  using namespace std::chrono;
+  const sys_days day = floor<days>(time);
+  const year_month_day date(day);
+  const hh_mm_ss<milliseconds> clock(time - day);
+  std::string text = "0000-00-00T00:00:00.000Z";
+  // Writes `value` as `width` decimal digits ending just before `end`.
+  auto put = [&text](std::size_t end, int width, long long value) {
+    for (std::size_t i = end; width-- > 0; value /= 10)
+      text[--i] = static_cast<char>('0' + value % 10);
+  };
+  put(4, 4, static_cast<int>(date.year()));
+  put(7, 2, static_cast<unsigned>(date.month()));
+  put(10, 2, static_cast<unsigned>(date.day()));
+  put(13, 2, clock.hours().count());
+  put(16, 2, clock.minutes().count());
+  put(19, 2, clock.seconds().count());
+  put(23, 3, clock.subseconds().count());
+  return text;
 }
 
 nlohmann::json to_json(const Job& job) {

@@ -77,7 +77,7 @@ struct Job {
 // and the idempotency key are left out.
 nlohmann::json to_json(const Job& job);
 
-// "2024-05-01T12:30:00.250Z".
+// "2024-05-01T12:30:00.250Z" (UTC; years 0 to 9999).
 std::string format_timestamp(Timestamp time);
 
 // Helpers every JobStore shares.

@@ -42,6 +42,11 @@ TEST(JobStatusTest, OnlySucceededFailedAndCancelledAreFinished) {
 TEST(FormatTimestampTest, IsIso8601UtcWithMilliseconds) {
   EXPECT_EQ(format_timestamp(kMayDay), "2024-05-01T12:30:00.250Z");
   EXPECT_EQ(format_timestamp(Timestamp{}), "1970-01-01T00:00:00.000Z");
+  using namespace std::chrono;
+  EXPECT_EQ(format_timestamp(sys_days{2024y / February / 29} + 23h + 59min + 59s + 999ms),
+            "2024-02-29T23:59:59.999Z");
+  EXPECT_EQ(format_timestamp(sys_days{1999y / December / 31} + 1ms), "1999-12-31T00:00:00.001Z");
+  EXPECT_EQ(format_timestamp(sys_days{9999y / December / 31}), "9999-12-31T00:00:00.000Z");
 }
 
 TEST(JobToJsonTest, QueuedJobHasNullsForWhatHasNotHappened) {
