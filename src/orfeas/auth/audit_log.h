@@ -78,13 +78,16 @@ class AuditLog {
   AuditLog(const AuditLog&) = delete;
   AuditLog& operator=(const AuditLog&) = delete;
 
-  // Chains the record and queues it for the writer thread, which commits lines in batches to the
-  // database, then appends and fsyncs them to the file: what arrives within 10 ms of the first
-  // record goes in one batch, unless wait_durable asks for it sooner. Returns its seq.
-  // Thread-safe; the chain follows the order of the calls.
-  std::int64_t append(const AuditRecord& record);
-  // Blocks until every record up to `seq` is in both the database and the file. Throws
-  // Error{kInternal} when the writer failed (the trail cannot be written: callers must not act).
+  // Gives the record its seq and queues it for the writer thread, which formats and chains the
+  // lines, commits them in batches to the database (on disk when the commit returns), then writes
+  // them to the file (not flushed: after a power failure the next open restores the lines the
+  // file lost from the database): what arrives within 10 ms of the first record goes in one
+  // batch, unless wait_durable asks for it sooner. Returns its seq. Thread-safe; the chain follows
+  // the order of the calls.
+  std::int64_t append(AuditRecord record);
+  // Blocks until every record up to `seq` is on disk in the database and written to the file.
+  // Throws Error{kInternal} when the writer failed (the trail cannot be written: callers must not
+  // act).
   void wait_durable(std::int64_t seq);
 
   // The nonces of authenticated requests (records not "denied") since `since`, oldest first, as
