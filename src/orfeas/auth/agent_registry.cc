@@ -333,7 +333,7 @@ std::shared_ptr<const Agent> AgentRegistry::find_by_api_key(std::string_view api
   std::lock_guard lock(mutex_);
   const auto now = std::chrono::steady_clock::now();
   if (now >= cache_loaded_ + options_.refresh_interval) {
-    std::unordered_map<std::string, std::shared_ptr<const Agent>> agents;
+    StringMap<std::shared_ptr<const Agent>> agents;
     for (StoredAgent& stored : read_agents(db_->all.query(), box_)) {
       std::string key = stored.agent.api_key;
       agents.emplace(std::move(key), std::make_shared<const Agent>(std::move(stored.agent)));
@@ -341,7 +341,7 @@ std::shared_ptr<const Agent> AgentRegistry::find_by_api_key(std::string_view api
     cache_ = std::move(agents);
     cache_loaded_ = now;
   }
-  auto found = cache_.find(std::string(api_key));
+  auto found = cache_.find(api_key);
   return found == cache_.end() ? nullptr : found->second;
 }
 

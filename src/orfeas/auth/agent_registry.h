@@ -11,11 +11,11 @@
 #include <set>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "orfeas/auth/agent.h"
 #include "orfeas/auth/secret_box.h"
+#include "orfeas/core/string_map.h"
 
 namespace orfeas {
 
@@ -79,7 +79,7 @@ class AgentRegistry {
   SecretBox box_;
   mutable std::mutex mutex_;  // guards db_ and the cache
   std::unique_ptr<Database> db_;
-  std::unordered_map<std::string, std::shared_ptr<const Agent>> cache_;  // by api_key
+  StringMap<std::shared_ptr<const Agent>> cache_;  // by api_key
   std::chrono::steady_clock::time_point cache_loaded_{};
 };
 

@@ -75,8 +75,7 @@ AuthDecision Authenticator::authenticate(const SignedRequest& request,
                                            signature.nonce, request.body);
   bool matches = false;
   for (const AgentSecret& secret : agent.secrets) {
-    matches |=
-        constant_time_equal(hmac_sha256_hex(secret.secret, signed_text), signature.signature);
+    matches |= signature_matches(secret.secret, signed_text, signature.signature);
   }
   if (!matches) {
     return refuse(std::move(decision), ErrorCode::kUnauthorized, "signature does not match",

@@ -1,13 +1,15 @@
 // Remembers the nonces each agent used recently, so that a replayed request is refused.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <deque>
 #include <mutex>
-#include <string>
 #include <string_view>
-#include <unordered_set>
+#include <utility>
+
+#include <boost/unordered/unordered_flat_set.hpp>
 
 namespace orfeas {
 
@@ -31,13 +33,21 @@ class NonceCache {
   std::size_t size() const;
 
  private:
+  // What is kept of a nonce: the first 16 bytes of SHA-256(agent_id '\n' nonce). Small and fixed
+  // in size, so the set is one flat table; a digest, so that no chosen nonce can pass for another
+  // agent's (and chance collisions need about 2^64 nonces).
+  using Key = std::array<unsigned char, 16>;
+  struct KeyHash {
+    using is_avalanching = void;  // the key's bytes are uniform already
+    std::size_t operator()(const Key& key) const noexcept;
+  };
+
   std::chrono::seconds window_;
   std::size_t capacity_;
   mutable std::mutex mutex_;
-  std::unordered_set<std::string> seen_;  // agent_id + '\n' + nonce
-  // Oldest first, for expiry; each points at its key in seen_ (nodes do not move).
-  std::deque<std::pair<Clock::time_point, const std::string*>> order_;
-  Clock::time_point latest_{};  // the latest time seen; expiry follows it
+  boost::unordered_flat_set<Key, KeyHash> seen_;
+  std::deque<std::pair<Clock::time_point, Key>> order_;  // oldest first, for expiry
+  Clock::time_point latest_{};                           // the latest time seen; expiry follows it
 };
 
 }  // namespace orfeas

@@ -97,7 +97,8 @@ RateDecision RateLimiter::acquire(std::string_view key, const RateLimit& limit,
     next_sweep_ = now + seconds(1);
   }
   // A new key starts full (arrival = now); one that is refused is swept like any full bucket.
-  auto entry = arrival_.try_emplace(std::string(key), now).first;
+  auto entry = arrival_.find(key);
+  if (entry == arrival_.end()) entry = arrival_.emplace(key, now).first;
   auto [decision, next] = gcra(limit, entry->second, now);
   entry->second = next;
   return decision;
@@ -106,7 +107,7 @@ RateDecision RateLimiter::acquire(std::string_view key, const RateLimit& limit,
 RateDecision RateLimiter::peek(std::string_view key, const RateLimit& limit,
                                Clock::time_point now) const {
   std::lock_guard lock(mutex_);
-  auto entry = arrival_.find(std::string(key));
+  auto entry = arrival_.find(key);
   return gcra(limit, entry == arrival_.end() ? now : entry->second, now).first;
 }
 

@@ -6,7 +6,8 @@
 #include <mutex>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+
+#include "orfeas/core/string_map.h"
 
 namespace orfeas {
 
@@ -52,7 +53,7 @@ class RateLimiter {
  private:
   mutable std::mutex mutex_;
   // The theoretical arrival time of each key (GCRA): the bucket is full when it is <= now.
-  std::unordered_map<std::string, Clock::time_point> arrival_;
+  StringMap<Clock::time_point> arrival_;
   Clock::time_point next_sweep_{};
 };
 

@@ -2,18 +2,17 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/params.h>
 
 #include <algorithm>
 #include <array>
 #include <charconv>
 #include <memory>
 #include <optional>
-#include <unordered_map>
 #include <vector>
 
 #include "orfeas/auth/random_token.h"
 #include "orfeas/core/error.h"
+#include "orfeas/core/string_map.h"
 
 namespace orfeas {
 namespace {
@@ -60,10 +59,8 @@ AgentSignature parse_agent_signature(std::string_view api_key, std::string_view 
   if (!seconds) reject_header("X-Agent-Timestamp", timestamp);
   if (!is_token(nonce, 16, 64)) reject_header("X-Agent-Nonce", nonce);
   if (!is_lower_hex(signature, 64)) reject_header("X-Agent-Signature", signature);
-  return AgentSignature{.api_key = std::string(api_key),
-                        .timestamp = *seconds,
-                        .nonce = std::string(nonce),
-                        .signature = std::string(signature)};
+  return AgentSignature{
+      .api_key = api_key, .timestamp = *seconds, .nonce = nonce, .signature = signature};
 }
 
 std::string canonical_query(std::string_view target) {
@@ -91,88 +88,153 @@ std::string_view signed_path(std::string_view target) { return target.substr(0, 
 
 std::string string_to_sign(std::string_view method, std::string_view target, std::int64_t timestamp,
                            std::string_view nonce, std::string_view body) {
-  std::string text(kSignatureScheme);
-  for (std::string_view part : {method, signed_path(target)}) {
+  static const std::string kEmptyBodyHash = sha256_hex("");  // every GET and DELETE
+  const std::string query = canonical_query(target);
+  std::array<char, 24> seconds{};
+  const std::string_view seconds_text(seconds.data(),
+                                      std::to_chars(seconds.begin(), seconds.end(), timestamp).ptr);
+  std::string text;
+  text.reserve(kSignatureScheme.size() + method.size() + target.size() + seconds_text.size() +
+               nonce.size() + kEmptyBodyHash.size() + 6);
+  text.append(kSignatureScheme);
+  for (std::string_view part :
+       {method, signed_path(target), std::string_view(query), seconds_text, nonce}) {
     text.push_back('\n');
     text.append(part);
   }
-  text += '\n' + canonical_query(target) + '\n' + std::to_string(timestamp) + '\n';
-  text.append(nonce);
-  static const std::string kEmptyBodyHash = sha256_hex("");  // every GET and DELETE
-  text += '\n';
-  text += body.empty() ? kEmptyBodyHash : sha256_hex(body);
+  text.push_back('\n');
+  text.append(body.empty() ? kEmptyBodyHash : sha256_hex(body));
   return text;
 }
 
 namespace {
 
-// SHA-256 and HMAC-SHA256 fetched from OpenSSL's provider once, not on every call (OpenSSL 3
-// looks an algorithm up, under a lock, each time a one-shot call names it).
+constexpr std::size_t kSha256Size = std::tuple_size_v<Sha256Digest>;
+
+// SHA-256 fetched from OpenSSL's provider once, not on every call (OpenSSL 3 looks an algorithm
+// up, under a lock, each time a one-shot call names it).
 const EVP_MD* sha256() {
   static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
   return md;
 }
 
-// A context with HMAC-SHA256 chosen and no key yet, to be copied for each MAC.
-const EVP_MAC_CTX* hmac_sha256_template() {
-  static EVP_MAC_CTX* const context = [] {
-    EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-    EVP_MAC_CTX* created = mac ? EVP_MAC_CTX_new(mac) : nullptr;
-    EVP_MAC_free(mac);  // the context holds its own reference
-    char digest[] = "SHA256";
-    const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest, 0),
-                                 OSSL_PARAM_construct_end()};
-    if (created && EVP_MAC_CTX_set_params(created, params) != 1) {
-      EVP_MAC_CTX_free(created);
-      created = nullptr;
-    }
-    return created;
-  }();
-  return context;
-}
+using DigestContext = std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)>;
 
-// This thread's HMAC-SHA256 context keyed with `key`, keyed once and reused: a message then costs
-// no key schedule. The few keys a server signs with are its agents' secrets; past kMaxKeyed the
-// contexts are dropped and keyed again. Null when OpenSSL fails.
-EVP_MAC_CTX* keyed_hmac_sha256(std::string_view key) {
-  constexpr std::size_t kMaxKeyed = 256;
-  using Context = std::unique_ptr<EVP_MAC_CTX, decltype(&EVP_MAC_CTX_free)>;
-  thread_local std::unordered_map<std::string, Context> keyed;
-  std::string key_text(key);
-  if (auto found = keyed.find(key_text); found != keyed.end()) return found->second.get();
-  const EVP_MAC_CTX* base = hmac_sha256_template();
-  Context context(base ? EVP_MAC_CTX_dup(base) : nullptr, &EVP_MAC_CTX_free);
-  if (!context || EVP_MAC_init(context.get(), reinterpret_cast<const unsigned char*>(key.data()),
-                               key.size(), nullptr) != 1) {
-    return nullptr;
+DigestContext new_digest_context() { return {EVP_MD_CTX_new(), &EVP_MD_CTX_free}; }
+
+[[noreturn]] void fail_hmac() { throw Error(ErrorCode::kInternal, "HMAC-SHA256 failed"); }
+
+// HMAC-SHA256 under one key (RFC 2104) with the key's two blocks absorbed once: each message then
+// starts from copies of the inner and outer SHA-256 states, which costs less than OpenSSL's
+// EVP_MAC, re-keyed or not, for the short messages requests sign.
+class KeyedHmacSha256 {
+ public:
+  static constexpr std::size_t kBlock = 64;
+
+  explicit KeyedHmacSha256(std::string_view key) {
+    std::array<unsigned char, kBlock> block{};
+    if (key.size() > kBlock) {  // a long key is replaced by its digest
+      unsigned int size = 0;
+      if (EVP_Digest(key.data(), key.size(), block.data(), &size, sha256(), nullptr) != 1) {
+        fail_hmac();
+      }
+    } else {
+      std::copy(key.begin(), key.end(), block.begin());
+    }
+    absorb(inner_, block, 0x36);
+    absorb(outer_, block, 0x5c);
+    OPENSSL_cleanse(block.data(), block.size());
   }
+
+  Sha256Digest mac(std::string_view message) const {
+    thread_local DigestContext work = new_digest_context();
+    Sha256Digest inner_digest{};
+    Sha256Digest mac{};
+    if (!work || EVP_MD_CTX_copy_ex(work.get(), inner_.get()) != 1 ||
+        EVP_DigestUpdate(work.get(), message.data(), message.size()) != 1 ||
+        EVP_DigestFinal_ex(work.get(), inner_digest.data(), nullptr) != 1 ||
+        EVP_MD_CTX_copy_ex(work.get(), outer_.get()) != 1 ||
+        EVP_DigestUpdate(work.get(), inner_digest.data(), inner_digest.size()) != 1 ||
+        EVP_DigestFinal_ex(work.get(), mac.data(), nullptr) != 1) {
+      fail_hmac();
+    }
+    return mac;
+  }
+
+ private:
+  // `state` after hashing the key block XOR `pad`.
+  static void absorb(DigestContext& state, const std::array<unsigned char, kBlock>& key_block,
+                     unsigned char pad) {
+    std::array<unsigned char, kBlock> padded{};
+    for (std::size_t i = 0; i < kBlock; ++i) padded[i] = key_block[i] ^ pad;
+    const bool absorbed = state && sha256() != nullptr &&
+                          EVP_DigestInit_ex2(state.get(), sha256(), nullptr) == 1 &&
+                          EVP_DigestUpdate(state.get(), padded.data(), padded.size()) == 1;
+    OPENSSL_cleanse(padded.data(), padded.size());
+    if (!absorbed) fail_hmac();
+  }
+
+  DigestContext inner_ = new_digest_context();
+  DigestContext outer_ = new_digest_context();
+};
+
+// This thread's HMAC for `key`, keyed once and reused. The few keys a server signs with are its
+// agents' secrets; past kMaxKeyed the keyed states are dropped and made again.
+const KeyedHmacSha256& keyed_hmac_sha256(std::string_view key) {
+  constexpr std::size_t kMaxKeyed = 256;
+  thread_local StringMap<KeyedHmacSha256> keyed;
+  if (auto found = keyed.find(key); found != keyed.end()) return found->second;
   if (keyed.size() >= kMaxKeyed) keyed.clear();
-  return keyed.emplace(std::move(key_text), std::move(context)).first->second.get();
+  return keyed.try_emplace(std::string(key), key).first->second;
 }
 
 }  // namespace
 
-std::string sha256_hex(std::string_view data) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-  unsigned int size = 0;
-  if (sha256() == nullptr ||
-      EVP_Digest(data.data(), data.size(), digest.data(), &size, sha256(), nullptr) != 1) {
+Sha256Digest sha256_digest(std::initializer_list<std::string_view> parts) {
+  thread_local DigestContext context = new_digest_context();  // reused: no allocation per call
+  Sha256Digest digest{};
+  bool hashed =
+      context && sha256() != nullptr && EVP_DigestInit_ex2(context.get(), sha256(), nullptr) == 1;
+  for (std::string_view part : parts) {
+    hashed = hashed && EVP_DigestUpdate(context.get(), part.data(), part.size()) == 1;
+  }
+  if (!hashed || EVP_DigestFinal_ex(context.get(), digest.data(), nullptr) != 1) {
     throw Error(ErrorCode::kInternal, "SHA-256 failed");
   }
-  return lower_hex(std::string_view(reinterpret_cast<const char*>(digest.data()), size));
+  return digest;
 }
 
-std::string hmac_sha256_hex(std::string_view key, std::string_view message) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
-  std::size_t size = 0;
-  EVP_MAC_CTX* context = keyed_hmac_sha256(key);
-  if (!context || EVP_MAC_init(context, nullptr, 0, nullptr) != 1 ||
-      EVP_MAC_update(context, reinterpret_cast<const unsigned char*>(message.data()),
-                     message.size()) != 1 ||
-      EVP_MAC_final(context, mac.data(), &size, mac.size()) != 1) {
-    throw Error(ErrorCode::kInternal, "HMAC-SHA256 failed");
+std::string sha256_hex(std::string_view data) {
+  const Sha256Digest digest = sha256_digest({data});
+  return lower_hex(std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
+}
+
+namespace {
+
+// HMAC-SHA256(key, message) as lowercase hex, in place.
+std::array<char, 2 * kSha256Size> hmac_sha256_hex_digits(std::string_view key,
+                                                         std::string_view message) {
+  const Sha256Digest mac = keyed_hmac_sha256(key).mac(message);
+  constexpr std::string_view kDigits = "0123456789abcdef";
+  std::array<char, 2 * kSha256Size> hex{};
+  for (std::size_t i = 0; i < mac.size(); ++i) {
+    hex[2 * i] = kDigits[mac[i] >> 4];
+    hex[2 * i + 1] = kDigits[mac[i] & 0xf];
   }
-  return lower_hex(std::string_view(reinterpret_cast<const char*>(mac.data()), size));
+  return hex;
+}
+
+}  // namespace
+
+std::string hmac_sha256_hex(std::string_view key, std::string_view message) {
+  const std::array<char, 2 * kSha256Size> hex = hmac_sha256_hex_digits(key, message);
+  return std::string(hex.data(), hex.size());
+}
+
+bool signature_matches(std::string_view key, std::string_view message,
+                       std::string_view signature_hex) {
+  const std::array<char, 2 * kSha256Size> hex = hmac_sha256_hex_digits(key, message);
+  return constant_time_equal(std::string_view(hex.data(), hex.size()), signature_hex);
 }
 
 std::string sign_request(std::string_view secret, std::string_view method, std::string_view target,

@@ -2,7 +2,9 @@
 // four X-Agent-* headers are read. Pure functions; no I/O, no clock.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
@@ -10,12 +12,13 @@ namespace orfeas {
 
 inline constexpr std::string_view kSignatureScheme = "ORFEAS-HMAC-SHA256";
 
-// The four X-Agent-* headers of a signed request, read and checked for form.
+// The four X-Agent-* headers of a signed request, read and checked for form. The strings view the
+// header values parsed.
 struct AgentSignature {
-  std::string api_key;     // X-Agent-API-Key: 1 to 128 characters of [A-Za-z0-9_-]
-  std::int64_t timestamp;  // X-Agent-Timestamp: Unix seconds, 1 to 12 decimal digits
-  std::string nonce;       // X-Agent-Nonce: 16 to 64 characters of [A-Za-z0-9_-]
-  std::string signature;   // X-Agent-Signature: 64 lowercase hex digits
+  std::string_view api_key;    // X-Agent-API-Key: 1 to 128 characters of [A-Za-z0-9_-]
+  std::int64_t timestamp;      // X-Agent-Timestamp: Unix seconds, 1 to 12 decimal digits
+  std::string_view nonce;      // X-Agent-Nonce: 16 to 64 characters of [A-Za-z0-9_-]
+  std::string_view signature;  // X-Agent-Signature: 64 lowercase hex digits
 };
 
 // Reads the header values (empty = absent). Throws Error{kUnauthorized} whose message names the
@@ -37,6 +40,11 @@ std::string_view signed_path(std::string_view target);
 std::string string_to_sign(std::string_view method, std::string_view target, std::int64_t timestamp,
                            std::string_view nonce, std::string_view body);
 
+using Sha256Digest = std::array<unsigned char, 32>;
+
+// SHA-256 of the parts, one after another.
+Sha256Digest sha256_digest(std::initializer_list<std::string_view> parts);
+
 // Lowercase hex of SHA-256(data) and of HMAC-SHA256(key, message).
 std::string sha256_hex(std::string_view data);
 std::string hmac_sha256_hex(std::string_view key, std::string_view message);
@@ -44,6 +52,10 @@ std::string hmac_sha256_hex(std::string_view key, std::string_view message);
 // The signature a client sends: hmac_sha256_hex(secret, string_to_sign(...)).
 std::string sign_request(std::string_view secret, std::string_view method, std::string_view target,
                          std::int64_t timestamp, std::string_view nonce, std::string_view body);
+
+// Whether signature_hex is hmac_sha256_hex(key, message), compared in constant time.
+bool signature_matches(std::string_view key, std::string_view message,
+                       std::string_view signature_hex);
 
 // Whether a == b, in time that depends only on the lengths.
 bool constant_time_equal(std::string_view a, std::string_view b);

@@ -1,10 +1,13 @@
 #include "orfeas/auth/request_signing.h"
 
+#include <algorithm>
+#include <cctype>
 #include <set>
 #include <string>
 
 #include <gtest/gtest.h>
 
+#include "orfeas/auth/random_token.h"
 #include "orfeas/core/test_errors.h"
 
 namespace orfeas {
@@ -74,6 +77,13 @@ TEST(Sha256Test, MatchesKnownDigests) {
   EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
+TEST(Sha256Test, DigestsPartsAsTheirConcatenation) {
+  const Sha256Digest parts = sha256_digest({"a", "", "bc"});
+  EXPECT_EQ(lower_hex(std::string_view(reinterpret_cast<const char*>(parts.data()), parts.size())),
+            sha256_hex("abc"));
+  EXPECT_NE(sha256_digest({"ab", "c"}), sha256_digest({"ab", "d"}));
+}
+
 // RFC 4231, test cases 1, 2, 3, 4, 6 and 7 (5 is truncated output).
 TEST(HmacSha256Test, MatchesRfc4231) {
   std::string case4_key;
@@ -94,6 +104,32 @@ TEST(HmacSha256Test, MatchesRfc4231) {
                             "block-size data. The key needs to be hashed before being used by the "
                             "HMAC algorithm."),
             "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2");
+}
+
+TEST(HmacSha256Test, KeepsEachKeysStateApartWhenKeysAlternate) {
+  const std::string first = hmac_sha256_hex(std::string(20, '\x0b'), "Hi There");
+  EXPECT_EQ(hmac_sha256_hex("Jefe", "what do ya want for nothing?"),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  EXPECT_EQ(hmac_sha256_hex(std::string(20, '\x0b'), "Hi There"), first);
+  EXPECT_EQ(hmac_sha256_hex("Jefe", ""), hmac_sha256_hex("Jefe", ""));
+  EXPECT_NE(hmac_sha256_hex("Jefe", ""), hmac_sha256_hex("Jeff", ""));
+}
+
+TEST(SignatureMatchesTest, AcceptsOnlyTheExactLowercaseHexMac) {
+  const std::string mac = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
+  const std::string message = "what do ya want for nothing?";
+  EXPECT_TRUE(signature_matches("Jefe", message, mac));
+  std::string changed = mac;
+  changed[63] = '4';
+  EXPECT_FALSE(signature_matches("Jefe", message, changed));
+  std::string upper = mac;
+  std::transform(upper.begin(), upper.end(), upper.begin(), [](char c) {
+    return static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  });
+  EXPECT_FALSE(signature_matches("Jefe", message, upper));
+  EXPECT_FALSE(signature_matches("Jefe", message, mac.substr(0, 63)));
+  EXPECT_FALSE(signature_matches("Jefe", message + " ", mac));
+  EXPECT_FALSE(signature_matches("jefe", message, mac));
 }
 
 TEST(ParseAgentSignatureTest, ReadsWellFormedHeaders) {
