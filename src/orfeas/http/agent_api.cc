@@ -1,9 +1,8 @@
 #include "orfeas/http/agent_api.h"
 
 #include <algorithm>
-#include <array>
 #include <chrono>
-#include <cstdio>
+#include <cstdint>
 #include <random>
 #include <utility>
 
@@ -28,13 +27,19 @@ bool changes_state(Scope scope) {
 
 void add_rate_headers(Response& response, const AuthDecision& decision) {
   if (!decision.rate || !decision.rate_limit) return;
-  std::string policy = "\"" + decision.rate_policy + "\"";
-  response.headers.emplace_back("RateLimit-Policy",
-                                policy + ";q=" + std::to_string(decision.rate_limit->requests) +
-                                    ";w=" + std::to_string(decision.rate_limit->window.count()));
-  response.headers.emplace_back("RateLimit",
-                                policy + ";r=" + std::to_string(decision.rate->remaining) +
-                                    ";t=" + std::to_string(decision.rate->reset_seconds));
+  // "POLICY";A=N;B=M
+  auto value = [&decision](std::string_view a, std::int64_t n, std::string_view b, std::int64_t m) {
+    std::string text;
+    text.reserve(decision.rate_policy.size() + 48);
+    text.append(1, '"').append(decision.rate_policy).append("\";").append(a).append(1, '=');
+    text.append(std::to_string(n)).append(1, ';').append(b).append(1, '=');
+    text.append(std::to_string(m));
+    return text;
+  };
+  response.headers.emplace_back("RateLimit-Policy", value("q", decision.rate_limit->requests, "w",
+                                                          decision.rate_limit->window.count()));
+  response.headers.emplace_back(
+      "RateLimit", value("r", decision.rate->remaining, "t", decision.rate->reset_seconds));
 }
 
 // 128 bits from a generator seeded once per thread from OpenSSL: unique, and cheap at the rate
@@ -45,11 +50,13 @@ std::string new_request_id() {
     std::seed_seq sequence(seed.begin(), seed.end());
     return std::mt19937_64(sequence);
   }();
-  std::array<char, 33> text{};
-  std::snprintf(text.data(), text.size(), "%016llx%016llx",
-                static_cast<unsigned long long>(generator()),
-                static_cast<unsigned long long>(generator()));
-  return text.data();
+  constexpr std::string_view kDigits = "0123456789abcdef";
+  std::string id(32, '0');
+  for (std::size_t half = 0; half < 2; ++half) {
+    std::uint64_t bits = generator();
+    for (std::size_t i = 0; i < 16; ++i, bits >>= 4) id[16 * half + 15 - i] = kDigits[bits & 0xf];
+  }
+  return id;
 }
 
 Timestamp now_ms() {
@@ -127,7 +134,7 @@ Response AgentApi::handle(const Request& request, Scope scope, const Operation& 
       if (changes_state(scope)) {
         AuditRecord allowed = record;
         allowed.outcome = "allowed";
-        audit_.wait_durable(audit_.append(allowed));
+        audit_.wait_durable(audit_.append(std::move(allowed)));
         record.nonce.clear();  // recorded above
       }
       response = operation(request, *decision.agent, record.job_id);
@@ -143,9 +150,9 @@ Response AgentApi::handle(const Request& request, Scope scope, const Operation& 
     }
   }
   record.status = response.status;
-  audit_.append(record);
   add_rate_headers(response, decision);
   response.headers.emplace_back("X-Request-Id", record.request_id);
+  audit_.append(std::move(record));
   return response;
 }
 

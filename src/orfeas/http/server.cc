@@ -148,7 +148,7 @@ class Server::Session : public std::enable_shared_from_this<Session> {
     auto message = std::make_shared<http::response<http::string_body>>();
     message->result(response.status);
     message->set(http::field::content_type, response.content_type);
-    for (const auto& [name, value] : response.headers) message->set(name, value);
+    for (const auto& [name, value] : response.headers) message->insert(name, value);
     message->body() = response.body;
     message->keep_alive(keep_alive && !state_.stopping);
     message->prepare_payload();
@@ -243,7 +243,7 @@ void Server::Session::start_stream(Response response) {
   auto header = std::make_shared<http::response<http::empty_body>>();
   header->result(response.status);
   header->set(http::field::content_type, response.content_type);
-  for (const auto& [name, value] : response.headers) header->set(name, value);
+  for (const auto& [name, value] : response.headers) header->insert(name, value);
   header->keep_alive(false);  // the body ends when the connection closes
   auto serializer = std::make_shared<http::response_serializer<http::empty_body>>(*header);
   stream_.expires_never();
