@@ -2,22 +2,26 @@
 # What signing costs: a bounded loopback benchmark of `orfeas serve` reading a finished job's
 # status, (a) unsigned through the web API, GET /api/jobs/{id}, and (b) signed through the agent
 # API, GET /api/agent/status/{id}, which also checks the signature, records the nonce and appends
-# an audit record. Each runs STEP_SECONDS under wrk (one thread, 8 connections, closed loop) on the
-# same machine as the server. For (b), distinct requests (one nonce each) are signed beforehand
-# with clients/python/orfeas_agent.py, 1.5 times as many as (a) answered in its step, and a wrk Lua
-# script replays them in order; they are signed right before the run, within the server's 300 s.
-# The agent's rate limit is set far above what the run can reach. Prints requests/s and p99 of
-# both and their ratio. Stops the server it started.
+# an audit record. ROUNDS rounds each run (a) and (b) for STEP_SECONDS under wrk (one thread,
+# 8 connections, closed loop) on the same machine as the server, in alternating order (a b, b a,
+# ...), so that a drift of the machine's speed over the run weighs on both alike; the figure is
+# the median of the rounds' ratios. Before each step, requests (one nonce each) are signed with
+# clients/python/orfeas_agent.py, 1.5 times as many as the fastest (a) step answered, and one wrk
+# Lua script replays them in order: (b) sends them, (a) the same number of unsigned requests, so
+# that wrk spends alike on both. The agent's rate limit is set far
+# above what the run can reach. Stops the server it started.
 #
-#   bash bench/agent_load_test.sh [STEP_SECONDS] [PHOTO]
-#     (defaults: 10, examples/duck.jpg; ORFEAS_BUILD picks the build, default build/)
+#   bash bench/agent_load_test.sh [ROUNDS] [STEP_SECONDS] [PHOTO]
+#     (defaults: 6, 4, examples/duck.jpg; ORFEAS_BUILD picks the build, default build/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-step_seconds=${1:-10}
-photo=${2:-examples/duck.jpg}
+rounds=${1:-6}
+step_seconds=${2:-4}
+photo=${3:-examples/duck.jpg}
 bin=${ORFEAS_BUILD:-build}/src/orfeas/cli/orfeas
 connections=8
-# Signed requests go stale 300 s after their timestamp; the run must end well before that.
+((rounds >= 1 && rounds <= 50)) || { echo "ROUNDS: 1 to 50" >&2; exit 2; }
+# Signed requests go stale 300 s after their timestamp; each step must end well before that.
 ((step_seconds >= 1 && step_seconds <= 200)) || { echo "STEP_SECONDS: 1 to 200" >&2; exit 2; }
 
 work=$(mktemp -d)
@@ -97,22 +101,41 @@ done
 
 cpu=$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)
 echo "machine: $(nproc) cores, $cpu; $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2)"
-echo "wrk -t1 -c$connections -d${step_seconds}s --latency, one server (--workers 1) on loopback"
+echo "wrk -t1 -c$connections -d${step_seconds}s --latency per step, $rounds rounds, one server (--workers 1) on loopback"
 
-# Both runs build their requests in a Lua request() function, so that wrk spends the same on each.
-cat >"$work/unsigned.lua" <<'EOF'
-local prepared
-function init(args) prepared = wrk.format("GET", args[1]) end
-function request() return prepared end
+# Both steps replay pre-built requests through the same Lua code: a table of them, in order, each
+# once (past the end the last one repeats, which the server refuses as a replay for (b), so running
+# out shows as non-2xx answers). (a) holds one request COUNT times, (b) COUNT distinct signed ones.
+cat >"$work/replay.lua" <<'EOF'
+local requests, count, next_request = {}, 0, 1
+function init(args)
+  local path, file, api_key = args[1], args[2], args[3]
+  for line in io.lines(file) do
+    local timestamp, nonce, signature = line:match("^(%S+) (%S+) (%S+)$")
+    if api_key then
+      requests[#requests + 1] = wrk.format("GET", path, {
+        ["X-Agent-API-Key"] = api_key, ["X-Agent-Timestamp"] = timestamp,
+        ["X-Agent-Nonce"] = nonce, ["X-Agent-Signature"] = signature })
+    else
+      requests[#requests + 1] = wrk.format("GET", path)
+    end
+  end
+  count = #requests
+end
+function request()
+  local chosen = requests[next_request]
+  if next_request < count then next_request = next_request + 1 end
+  return chosen
+end
 EOF
-measure unsigned -s "$work/unsigned.lua" "$base/api/jobs/$web_job" -- "/api/jobs/$web_job"
-unsigned_rate=$rate unsigned_p99=$p99
 
-# Pre-signed requests for (b): one line "TIMESTAMP NONCE SIGNATURE" each.
 signed_path=/api/agent/status/$agent_job
-count=$(awk -v r="$unsigned_rate" -v s="$step_seconds" \
-  'BEGIN { n = int(r * s * 1.5); print (n < 10000 ? 10000 : n) }')
-python3 - "$signed_path" "$count" >"$work/signed.txt" <<'EOF'
+fastest_unsigned=10000  # requests/s; raised by each (a) step
+
+# sign_requests COUNT: writes COUNT lines "TIMESTAMP NONCE SIGNATURE" to $work/requests.txt,
+# signed now, well within the server's 300 s.
+sign_requests() {
+  python3 - "$signed_path" "$1" >"$work/requests.txt" <<'EOF'
 import os, sys, time
 sys.path.insert(0, "clients/python")
 from orfeas_agent import new_nonce, sign
@@ -124,36 +147,50 @@ for _ in range(count):
     lines.append(f"{timestamp} {nonce} {sign(secret, 'GET', path, b'', timestamp, nonce)}\n")
 sys.stdout.write("".join(lines))
 EOF
+}
 
-# Replays the signed requests in order, each once; past the end it repeats the last one, which the
-# server refuses as a replay, so running out shows as non-2xx answers.
-cat >"$work/signed.lua" <<'EOF'
-local requests, next_request = {}, 1
-function init(args)
-  for line in io.lines(args[2]) do
-    local timestamp, nonce, signature = line:match("^(%S+) (%S+) (%S+)$")
-    requests[#requests + 1] = wrk.format("GET", args[1], {
-      ["X-Agent-API-Key"] = args[3], ["X-Agent-Timestamp"] = timestamp,
-      ["X-Agent-Nonce"] = nonce, ["X-Agent-Signature"] = signature })
-  end
-end
-function request()
-  local chosen = requests[next_request]
-  if next_request < #requests then next_request = next_request + 1 end
-  return chosen
-end
-EOF
-measure signed -s "$work/signed.lua" "$base$signed_path" \
-  -- "$signed_path" "$work/signed.txt" "$api_key"
-signed_rate=$rate signed_p99=$p99
+# unsigned_step / signed_step: one measured step each; they set $rate and $p99. Each replays
+# 1.5 times as many requests as the fastest (a) step answered.
+replay_count() {
+  awk -v r="$fastest_unsigned" -v s="$step_seconds" 'BEGIN { print int(r * s * 1.5) }'
+}
+unsigned_step() {
+  sign_requests "$(replay_count)"  # only the count matters here: the same cost before each step
+  measure unsigned -s "$work/replay.lua" "$base/api/jobs/$web_job" \
+    -- "/api/jobs/$web_job" "$work/requests.txt"
+  fastest_unsigned=$(awk -v a="$fastest_unsigned" -v b="$rate" 'BEGIN { print (b > a ? b : a) }')
+}
+signed_step() {
+  sign_requests "$(replay_count)"
+  measure signed -s "$work/replay.lua" "$base$signed_path" \
+    -- "$signed_path" "$work/requests.txt" "$api_key"
+}
+
+printf '\n%-6s %14s %9s %14s %9s %7s\n' round "(a) unsigned/s" p99_ms "(b) signed/s" p99_ms ratio
+: >"$work/rounds.txt"
+for round in $(seq "$rounds"); do
+  if ((round % 2 == 1)); then
+    unsigned_step; a_rate=$rate a_p99=$p99
+    signed_step; b_rate=$rate b_p99=$p99
+  else
+    signed_step; b_rate=$rate b_p99=$p99
+    unsigned_step; a_rate=$rate a_p99=$p99
+  fi
+  ratio=$(awk -v a="$a_rate" -v b="$b_rate" 'BEGIN { printf "%.3f", b / a }')
+  printf '%-6s %14.0f %9.3f %14.0f %9.3f %7.2f\n' "$round" "$a_rate" "$a_p99" "$b_rate" "$b_p99" \
+    "$ratio"
+  echo "$a_rate $a_p99 $b_rate $b_p99 $ratio" >>"$work/rounds.txt"
+done
 stop_server
 
+# median COLUMN: the median of a column of rounds.txt.
+median() {
+  sort -g -k"$1","$1" "$work/rounds.txt" | awk -v c="$1" '{ v[NR] = $c }
+    END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+printf '%-6s %14.0f %9.3f %14.0f %9.3f %7.2f\n' median "$(median 1)" "$(median 2)" "$(median 3)" \
+  "$(median 4)" "$(median 5)"
 echo
-printf '%-40s %12s %9s\n' request requests/s p99_ms
-printf '%-40s %12.0f %9.3f\n' "(a) unsigned GET /api/jobs/{id}" "$unsigned_rate" "$unsigned_p99"
-printf '%-40s %12.0f %9.3f\n' "(b) signed GET /api/agent/status/{id}" "$signed_rate" "$signed_p99"
-awk -v a="$unsigned_rate" -v b="$signed_rate" -v pa="$unsigned_p99" -v pb="$signed_p99" \
-  'BEGIN { printf "signed / unsigned: %.2f x the requests/s, %.2f x the p99\n", b / a, pb / pa }'
-echo "($count requests signed beforehand for (b))"
+echo "signed / unsigned, median of $rounds rounds: $(median 5 | awk '{ printf "%.2f", $1 }') x the requests/s"
 echo
-echo "reproduce: bash bench/agent_load_test.sh $step_seconds $photo"
+echo "reproduce: bash bench/agent_load_test.sh $rounds $step_seconds $photo"
