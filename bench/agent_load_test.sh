@@ -8,8 +8,10 @@
 # the median of the rounds' ratios. Before each step, requests (one nonce each) are signed with
 # clients/python/orfeas_agent.py, 1.5 times as many as the fastest (a) step answered, and one wrk
 # Lua script replays them in order: (b) sends them, (a) the same number of unsigned requests, so
-# that wrk spends alike on both. The agent's rate limit is set far
-# above what the run can reach. Stops the server it started.
+# that wrk spends alike on both. Each step also reports the server's CPU time per request (from
+# /proc), which separates what the server pays for signing from what the load generator, sharing
+# the cores, pays. The agent's rate limit is set far above what the run can reach. Stops the
+# server it started.
 #
 #   bash bench/agent_load_test.sh [ROUNDS] [STEP_SECONDS] [PHOTO]
 #     (defaults: 6, 4, examples/duck.jpg; ORFEAS_BUILD picks the build, default build/)
@@ -21,8 +23,9 @@ photo=${3:-examples/duck.jpg}
 bin=${ORFEAS_BUILD:-build}/src/orfeas/cli/orfeas
 connections=8
 ((rounds >= 1 && rounds <= 50)) || { echo "ROUNDS: 1 to 50" >&2; exit 2; }
-# Signed requests go stale 300 s after their timestamp; each step must end well before that.
-((step_seconds >= 1 && step_seconds <= 200)) || { echo "STEP_SECONDS: 1 to 200" >&2; exit 2; }
+# Signed requests go stale 300 s after their timestamp; each step must end well before that. The
+# server's CPU is sampled over the step but its first 1.5 s and last 0.5 s.
+((step_seconds >= 3 && step_seconds <= 200)) || { echo "STEP_SECONDS: 3 to 200" >&2; exit 2; }
 
 work=$(mktemp -d)
 server_pid=
@@ -45,10 +48,23 @@ to_ms() {
     else if (v ~ /m$/) printf "%.3f", v * 60000; else printf "%.3f", v * 1000 }'
 }
 
-# measure NAME WRK_ARGS...: runs wrk; sets $rate (requests/s) and $p99 (ms); fails on errors.
+# cpu_seconds PID: the CPU time (user and system) the process has used so far.
+cpu_seconds() {
+  awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat"
+}
+
+# measure NAME WRK_ARGS...: runs wrk; sets $rate (requests/s), $p99 (ms) and $server_us (the
+# server's CPU microseconds per request, over the step but its first 1.5 s and last 0.5 s, so
+# that wrk's loading of its requests is left out); fails on errors.
 measure() {
-  local name=$1
-  wrk -t1 -c"$connections" -d"${step_seconds}s" --latency "${@:2}" >"$work/wrk-$name.txt"
+  local name=$1 wrk_pid cpu_start time_start cpu_end time_end
+  wrk -t1 -c"$connections" -d"${step_seconds}s" --latency "${@:2}" >"$work/wrk-$name.txt" &
+  wrk_pid=$!
+  sleep 1.5
+  cpu_start=$(cpu_seconds "$server_pid") time_start=$(date +%s.%N)
+  sleep "$((step_seconds - 2))"
+  cpu_end=$(cpu_seconds "$server_pid") time_end=$(date +%s.%N)
+  wait "$wrk_pid"
   if grep -qE 'Non-2xx|Socket errors' "$work/wrk-$name.txt"; then
     echo "agent_load_test: wrk saw errors in $name:" >&2
     cat "$work/wrk-$name.txt" >&2
@@ -56,6 +72,8 @@ measure() {
   fi
   rate=$(awk '/^Requests\/sec:/ { print $2 }' "$work/wrk-$name.txt")
   p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$work/wrk-$name.txt")")
+  server_us=$(awk -v c0="$cpu_start" -v c1="$cpu_end" -v t0="$time_start" -v t1="$time_end" \
+    -v r="$rate" 'BEGIN { printf "%.1f", (c1 - c0) / (t1 - t0) / r * 1e6 }')
 }
 
 # The agent, added before the server starts so that it knows it at once.
@@ -149,7 +167,7 @@ sys.stdout.write("".join(lines))
 EOF
 }
 
-# unsigned_step / signed_step: one measured step each; they set $rate and $p99. Each replays
+# unsigned_step / signed_step: one measured step each (see measure). Each replays
 # 1.5 times as many requests as the fastest (a) step answered.
 replay_count() {
   awk -v r="$fastest_unsigned" -v s="$step_seconds" 'BEGIN { print int(r * s * 1.5) }'
@@ -166,20 +184,20 @@ signed_step() {
     -- "$signed_path" "$work/requests.txt" "$api_key"
 }
 
-printf '\n%-6s %14s %9s %14s %9s %7s\n' round "(a) unsigned/s" p99_ms "(b) signed/s" p99_ms ratio
+printf '\n%-6s %14s %9s %10s %14s %9s %10s %7s\n' round "(a) unsigned/s" p99_ms server_us \
+  "(b) signed/s" p99_ms server_us ratio
 : >"$work/rounds.txt"
 for round in $(seq "$rounds"); do
   if ((round % 2 == 1)); then
-    unsigned_step; a_rate=$rate a_p99=$p99
-    signed_step; b_rate=$rate b_p99=$p99
+    unsigned_step; a=("$rate" "$p99" "$server_us")
+    signed_step; b=("$rate" "$p99" "$server_us")
   else
-    signed_step; b_rate=$rate b_p99=$p99
-    unsigned_step; a_rate=$rate a_p99=$p99
+    signed_step; b=("$rate" "$p99" "$server_us")
+    unsigned_step; a=("$rate" "$p99" "$server_us")
   fi
-  ratio=$(awk -v a="$a_rate" -v b="$b_rate" 'BEGIN { printf "%.3f", b / a }')
-  printf '%-6s %14.0f %9.3f %14.0f %9.3f %7.2f\n' "$round" "$a_rate" "$a_p99" "$b_rate" "$b_p99" \
-    "$ratio"
-  echo "$a_rate $a_p99 $b_rate $b_p99 $ratio" >>"$work/rounds.txt"
+  ratio=$(awk -v a="${a[0]}" -v b="${b[0]}" 'BEGIN { printf "%.3f", b / a }')
+  echo "${a[*]} ${b[*]} $ratio" >>"$work/rounds.txt"
+  printf '%-6s %14.0f %9.3f %10.1f %14.0f %9.3f %10.1f %7.2f\n' "$round" "${a[@]}" "${b[@]}" "$ratio"
 done
 stop_server
 
@@ -188,9 +206,11 @@ median() {
   sort -g -k"$1","$1" "$work/rounds.txt" | awk -v c="$1" '{ v[NR] = $c }
     END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
-printf '%-6s %14.0f %9.3f %14.0f %9.3f %7.2f\n' median "$(median 1)" "$(median 2)" "$(median 3)" \
-  "$(median 4)" "$(median 5)"
+printf '%-6s %14.0f %9.3f %10.1f %14.0f %9.3f %10.1f %7.2f\n' median "$(median 1)" "$(median 2)" \
+  "$(median 3)" "$(median 4)" "$(median 5)" "$(median 6)" "$(median 7)"
 echo
-echo "signed / unsigned, median of $rounds rounds: $(median 5 | awk '{ printf "%.2f", $1 }') x the requests/s"
+echo "signed / unsigned, median of $rounds rounds: $(median 7 | awk '{ printf "%.2f", $1 }') x the" \
+  "requests/s; the server's CPU per request $(awk -v a="$(median 3)" -v b="$(median 6)" \
+  'BEGIN { printf "%.2f", b / a }') x"
 echo
 echo "reproduce: bash bench/agent_load_test.sh $rounds $step_seconds $photo"
