@@ -1,6 +1,7 @@
 #include "orfeas/http/agent_api.h"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <random>
@@ -50,13 +51,8 @@ std::string new_request_id() {
     std::seed_seq sequence(seed.begin(), seed.end());
     return std::mt19937_64(sequence);
   }();
-  constexpr std::string_view kDigits = "0123456789abcdef";
-  std::string id(32, '0');
-  for (std::size_t half = 0; half < 2; ++half) {
-    std::uint64_t bits = generator();
-    for (std::size_t i = 0; i < 16; ++i, bits >>= 4) id[16 * half + 15 - i] = kDigits[bits & 0xf];
-  }
-  return id;
+  const std::array<std::uint64_t, 2> bits = {generator(), generator()};
+  return lower_hex(std::string_view(reinterpret_cast<const char*>(bits.data()), sizeof bits));
 }
 
 Timestamp now_ms() {
