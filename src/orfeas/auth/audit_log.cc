@@ -224,13 +224,13 @@ void append_member(std::string& out, std::string_view name, std::string_view val
   out += ',';
 }
 
-// Appends the line of `record` (without its '\n') to `out`.
-void append_line(std::string& out, const AuditRecord& record, std::int64_t seq,
-                 std::string_view prev_hash) {
+// Appends the line of `record` (without its '\n') to `out`; `time` is its formatted time.
+void append_line(std::string& out, const AuditRecord& record, std::string_view time,
+                 std::int64_t seq, std::string_view prev_hash) {
   out += "{\"seq\":";
   out += std::to_string(seq);
   out += ',';
-  append_member(out, "time", format_timestamp(record.time));
+  append_member(out, "time", time);
   append_member(out, "request_id", record.request_id);
   append_member(out, "agent_id", record.agent_id);
   append_member(out, "api_key", record.api_key);
@@ -254,7 +254,7 @@ void append_line(std::string& out, const AuditRecord& record, std::int64_t seq,
 
 std::string audit_line(const AuditRecord& record, std::int64_t seq, std::string_view prev_hash) {
   std::string line;
-  append_line(line, record, seq, prev_hash);
+  append_line(line, record, format_timestamp(record.time), seq, prev_hash);
   return line;
 }
 
@@ -443,13 +443,14 @@ void AuditLog::State::write(const std::deque<PendingRecord>& batch) {
   std::string nonces;
   Timestamp last_time{};
   for (const auto& [seq, record] : batch) {
+    const std::string time = format_timestamp(record.time);
     const std::size_t start = lines.size();
-    append_line(lines, record, seq, last_hash);
+    append_line(lines, record, time, seq, last_hash);
     last_hash = sha256_hex(std::string_view(lines).substr(start));
     lines += '\n';
     if (!record.nonce.empty() && record.outcome != "denied") {
       nonces.append(record.agent_id).append(1, ' ').append(record.nonce).append(1, ' ');
-      nonces.append(format_timestamp(record.time)).append(1, '\n');
+      nonces.append(time).append(1, '\n');
     }
     last_time = std::max(last_time, record.time);
   }

@@ -28,9 +28,12 @@ NonceCache::Result NonceCache::record(std::string_view agent_id, std::string_vie
     seen_.erase(order_.front().second);
     order_.pop_front();
   }
-  if (seen_.contains(key)) return Result::kReplay;
-  if (seen_.size() >= capacity_) return Result::kFull;
-  seen_.insert(key);
+  auto [stored, fresh] = seen_.insert(key);
+  if (!fresh) return Result::kReplay;
+  if (seen_.size() > capacity_) {
+    seen_.erase(stored);
+    return Result::kFull;
+  }
   // Usually at the back; a time from the past goes where it belongs, so the front expires first.
   if (order_.empty() || order_.back().first <= at) {
     order_.emplace_back(at, key);

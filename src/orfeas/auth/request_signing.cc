@@ -109,8 +109,6 @@ std::string string_to_sign(std::string_view method, std::string_view target, std
 
 namespace {
 
-constexpr std::size_t kSha256Size = std::tuple_size_v<Sha256Digest>;
-
 // SHA-256 fetched from OpenSSL's provider once, not on every call (OpenSSL 3 looks an algorithm
 // up, under a lock, each time a one-shot call names it).
 const EVP_MD* sha256() {
@@ -134,10 +132,8 @@ class KeyedHmacSha256 {
   explicit KeyedHmacSha256(std::string_view key) {
     std::array<unsigned char, kBlock> block{};
     if (key.size() > kBlock) {  // a long key is replaced by its digest
-      unsigned int size = 0;
-      if (EVP_Digest(key.data(), key.size(), block.data(), &size, sha256(), nullptr) != 1) {
-        fail_hmac();
-      }
+      const Sha256Digest digest = sha256_digest({key});
+      std::copy(digest.begin(), digest.end(), block.begin());
     } else {
       std::copy(key.begin(), key.end(), block.begin());
     }
@@ -209,32 +205,14 @@ std::string sha256_hex(std::string_view data) {
   return lower_hex(std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
 }
 
-namespace {
-
-// HMAC-SHA256(key, message) as lowercase hex, in place.
-std::array<char, 2 * kSha256Size> hmac_sha256_hex_digits(std::string_view key,
-                                                         std::string_view message) {
-  const Sha256Digest mac = keyed_hmac_sha256(key).mac(message);
-  constexpr std::string_view kDigits = "0123456789abcdef";
-  std::array<char, 2 * kSha256Size> hex{};
-  for (std::size_t i = 0; i < mac.size(); ++i) {
-    hex[2 * i] = kDigits[mac[i] >> 4];
-    hex[2 * i + 1] = kDigits[mac[i] & 0xf];
-  }
-  return hex;
-}
-
-}  // namespace
-
 std::string hmac_sha256_hex(std::string_view key, std::string_view message) {
-  const std::array<char, 2 * kSha256Size> hex = hmac_sha256_hex_digits(key, message);
-  return std::string(hex.data(), hex.size());
+  const Sha256Digest mac = keyed_hmac_sha256(key).mac(message);
+  return lower_hex(std::string_view(reinterpret_cast<const char*>(mac.data()), mac.size()));
 }
 
 bool signature_matches(std::string_view key, std::string_view message,
                        std::string_view signature_hex) {
-  const std::array<char, 2 * kSha256Size> hex = hmac_sha256_hex_digits(key, message);
-  return constant_time_equal(std::string_view(hex.data(), hex.size()), signature_hex);
+  return constant_time_equal(hmac_sha256_hex(key, message), signature_hex);
 }
 
 std::string sign_request(std::string_view secret, std::string_view method, std::string_view target,

@@ -1,4 +1,4 @@
-// Unordered containers keyed by std::string that are searched with a std::string_view, without
+// Unordered maps keyed by std::string that are searched with a std::string_view, without
 // building a string for each lookup (C++20 heterogeneous lookup).
 #pragma once
 
@@ -7,7 +7,6 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
-#include <unordered_set>
 
 namespace orfeas {
 
@@ -20,6 +19,5 @@ struct StringHash {
 
 template <typename Value>
 using StringMap = std::unordered_map<std::string, Value, StringHash, std::equal_to<>>;
-using StringSet = std::unordered_set<std::string, StringHash, std::equal_to<>>;
 
 }  // namespace orfeas
