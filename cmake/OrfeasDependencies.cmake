@@ -23,6 +23,7 @@ find_package(meshoptimizer REQUIRED)
 find_package(TinyGLTF REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(LIB3MF REQUIRED IMPORTED_TARGET lib3MF)
+pkg_check_modules(NETTLE REQUIRED IMPORTED_TARGET nettle)  # SHA-256 and HMAC of signed requests
 
 # Debian splits OpenCV; its CMake config ships only with the full libopencv-dev, so we locate the
 # three modules we use (core, imgproc, imgcodecs) directly.

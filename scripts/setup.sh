@@ -12,7 +12,7 @@ apt_packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libassimp-dev assimp-utils
   gcovr clang libclang-rt-14-dev
-  postgresql libpq-dev libssl-dev
+  postgresql libpq-dev libssl-dev nettle-dev
   libboost1.81-dev
   libjs-three chromium chromium-driver
   wrk curl openssl

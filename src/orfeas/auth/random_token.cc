@@ -17,14 +17,17 @@ std::string random_bytes(std::size_t count) {
 std::string random_hex(std::size_t bytes) { return lower_hex(random_bytes(bytes)); }
 
 std::string lower_hex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(2 * bytes.size());
-  for (unsigned char byte : bytes) {
-    hex.push_back(kDigits[byte >> 4]);
-    hex.push_back(kDigits[byte & 0x0f]);
-  }
+  std::string hex(2 * bytes.size(), '\0');
+  write_lower_hex(bytes, hex.data());
   return hex;
+}
+
+void write_lower_hex(std::string_view bytes, char* out) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  for (unsigned char byte : bytes) {
+    *out++ = kDigits[byte >> 4];
+    *out++ = kDigits[byte & 0x0f];
+  }
 }
 
 }  // namespace orfeas

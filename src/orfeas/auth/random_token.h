@@ -15,5 +15,7 @@ std::string random_hex(std::size_t bytes);
 
 // The bytes as lowercase hex, two digits each.
 std::string lower_hex(std::string_view bytes);
+// Writes lower_hex(bytes) to out[0, 2 × bytes.size()).
+void write_lower_hex(std::string_view bytes, char* out);
 
 }  // namespace orfeas

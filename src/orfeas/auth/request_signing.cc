@@ -1,5 +1,7 @@
 #include "orfeas/auth/request_signing.h"
 
+#include <nettle/hmac.h>
+#include <nettle/sha2.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
@@ -14,23 +16,46 @@
 #include "orfeas/core/error.h"
 #include "orfeas/core/string_map.h"
 
+// Nettle names its functions through macros, and sha2.h's sha256_digest would rename ours; its
+// function is called by its full name, nettle_sha256_digest, here.
+#undef sha256_digest
+
 namespace orfeas {
 namespace {
 
-bool is_token_char(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
-         c == '-';
+// Character classes as 256-entry tables: the headers of every request are checked against them.
+using CharClass = std::array<bool, 256>;
+
+constexpr CharClass token_chars() {
+  CharClass table{};
+  for (int c = 0; c < 256; ++c) {
+    table[c] = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+               c == '_' || c == '-';
+  }
+  return table;
+}
+
+constexpr CharClass lower_hex_chars() {
+  CharClass table{};
+  for (int c = 0; c < 256; ++c) table[c] = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+  return table;
+}
+
+constexpr CharClass kTokenChars = token_chars();
+constexpr CharClass kLowerHexChars = lower_hex_chars();
+
+bool all_in(std::string_view text, const CharClass& chars) {
+  bool all = true;
+  for (char c : text) all &= chars[static_cast<unsigned char>(c)];
+  return all;
 }
 
 bool is_token(std::string_view text, std::size_t min_size, std::size_t max_size) {
-  return text.size() >= min_size && text.size() <= max_size &&
-         std::all_of(text.begin(), text.end(), is_token_char);
+  return text.size() >= min_size && text.size() <= max_size && all_in(text, kTokenChars);
 }
 
 bool is_lower_hex(std::string_view text, std::size_t size) {
-  return text.size() == size && std::all_of(text.begin(), text.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         });
+  return text.size() == size && all_in(text, kLowerHexChars);
 }
 
 [[noreturn]] void reject_header(std::string_view header, std::string_view value) {
@@ -109,74 +134,37 @@ std::string string_to_sign(std::string_view method, std::string_view target, std
 
 namespace {
 
-// SHA-256 fetched from OpenSSL's provider once, not on every call (OpenSSL 3 looks an algorithm
-// up, under a lock, each time a one-shot call names it).
-const EVP_MD* sha256() {
-  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-  return md;
+const std::uint8_t* bytes(std::string_view text) {
+  return reinterpret_cast<const std::uint8_t*>(text.data());
 }
 
-using DigestContext = std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)>;
-
-DigestContext new_digest_context() { return {EVP_MD_CTX_new(), &EVP_MD_CTX_free}; }
-
-[[noreturn]] void fail_hmac() { throw Error(ErrorCode::kInternal, "HMAC-SHA256 failed"); }
-
-// HMAC-SHA256 under one key (RFC 2104) with the key's two blocks absorbed once: each message then
-// starts from copies of the inner and outer SHA-256 states, which costs less than OpenSSL's
-// EVP_MAC, re-keyed or not, for the short messages requests sign.
+// HMAC-SHA256 under one key (RFC 2104), keyed once: Nettle keeps the SHA-256 states after the
+// key's inner and outer blocks and returns to them after each message. Its contexts are plain
+// structs, so a message costs no allocation and no provider dispatch (OpenSSL 3's EVP copies of a
+// keyed state allocate and free on every request, and its call chains run cold under load).
 class KeyedHmacSha256 {
  public:
-  static constexpr std::size_t kBlock = 64;
-
   explicit KeyedHmacSha256(std::string_view key) {
-    std::array<unsigned char, kBlock> block{};
-    if (key.size() > kBlock) {  // a long key is replaced by its digest
-      const Sha256Digest digest = sha256_digest({key});
-      std::copy(digest.begin(), digest.end(), block.begin());
-    } else {
-      std::copy(key.begin(), key.end(), block.begin());
-    }
-    absorb(inner_, block, 0x36);
-    absorb(outer_, block, 0x5c);
-    OPENSSL_cleanse(block.data(), block.size());
+    hmac_sha256_set_key(&context_, key.size(), bytes(key));
   }
+  KeyedHmacSha256(const KeyedHmacSha256&) = delete;
+  KeyedHmacSha256& operator=(const KeyedHmacSha256&) = delete;
+  ~KeyedHmacSha256() { OPENSSL_cleanse(&context_, sizeof context_); }
 
-  Sha256Digest mac(std::string_view message) const {
-    thread_local DigestContext work = new_digest_context();
-    Sha256Digest inner_digest{};
+  Sha256Digest mac(std::string_view message) {
+    hmac_sha256_update(&context_, message.size(), bytes(message));
     Sha256Digest mac{};
-    if (!work || EVP_MD_CTX_copy_ex(work.get(), inner_.get()) != 1 ||
-        EVP_DigestUpdate(work.get(), message.data(), message.size()) != 1 ||
-        EVP_DigestFinal_ex(work.get(), inner_digest.data(), nullptr) != 1 ||
-        EVP_MD_CTX_copy_ex(work.get(), outer_.get()) != 1 ||
-        EVP_DigestUpdate(work.get(), inner_digest.data(), inner_digest.size()) != 1 ||
-        EVP_DigestFinal_ex(work.get(), mac.data(), nullptr) != 1) {
-      fail_hmac();
-    }
+    hmac_sha256_digest(&context_, mac.size(), mac.data());  // and back to the keyed state
     return mac;
   }
 
  private:
-  // `state` after hashing the key block XOR `pad`.
-  static void absorb(DigestContext& state, const std::array<unsigned char, kBlock>& key_block,
-                     unsigned char pad) {
-    std::array<unsigned char, kBlock> padded{};
-    for (std::size_t i = 0; i < kBlock; ++i) padded[i] = key_block[i] ^ pad;
-    const bool absorbed = state && sha256() != nullptr &&
-                          EVP_DigestInit_ex2(state.get(), sha256(), nullptr) == 1 &&
-                          EVP_DigestUpdate(state.get(), padded.data(), padded.size()) == 1;
-    OPENSSL_cleanse(padded.data(), padded.size());
-    if (!absorbed) fail_hmac();
-  }
-
-  DigestContext inner_ = new_digest_context();
-  DigestContext outer_ = new_digest_context();
+  hmac_sha256_ctx context_;
 };
 
 // This thread's HMAC for `key`, keyed once and reused. The few keys a server signs with are its
 // agents' secrets; past kMaxKeyed the keyed states are dropped and made again.
-const KeyedHmacSha256& keyed_hmac_sha256(std::string_view key) {
+KeyedHmacSha256& keyed_hmac_sha256(std::string_view key) {
   constexpr std::size_t kMaxKeyed = 256;
   thread_local StringMap<KeyedHmacSha256> keyed;
   if (auto found = keyed.find(key); found != keyed.end()) return found->second;
@@ -187,16 +175,11 @@ const KeyedHmacSha256& keyed_hmac_sha256(std::string_view key) {
 }  // namespace
 
 Sha256Digest sha256_digest(std::initializer_list<std::string_view> parts) {
-  thread_local DigestContext context = new_digest_context();  // reused: no allocation per call
+  sha256_ctx context;
+  sha256_init(&context);
+  for (std::string_view part : parts) sha256_update(&context, part.size(), bytes(part));
   Sha256Digest digest{};
-  bool hashed =
-      context && sha256() != nullptr && EVP_DigestInit_ex2(context.get(), sha256(), nullptr) == 1;
-  for (std::string_view part : parts) {
-    hashed = hashed && EVP_DigestUpdate(context.get(), part.data(), part.size()) == 1;
-  }
-  if (!hashed || EVP_DigestFinal_ex(context.get(), digest.data(), nullptr) != 1) {
-    throw Error(ErrorCode::kInternal, "SHA-256 failed");
-  }
+  nettle_sha256_digest(&context, digest.size(), digest.data());
   return digest;
 }
 
@@ -212,7 +195,11 @@ std::string hmac_sha256_hex(std::string_view key, std::string_view message) {
 
 bool signature_matches(std::string_view key, std::string_view message,
                        std::string_view signature_hex) {
-  return constant_time_equal(hmac_sha256_hex(key, message), signature_hex);
+  const Sha256Digest mac = keyed_hmac_sha256(key).mac(message);
+  std::array<char, 2 * sizeof mac> hex;
+  write_lower_hex(std::string_view(reinterpret_cast<const char*>(mac.data()), mac.size()),
+                  hex.data());
+  return constant_time_equal(std::string_view(hex.data(), hex.size()), signature_hex);
 }
 
 std::string sign_request(std::string_view secret, std::string_view method, std::string_view target,
