@@ -89,24 +89,31 @@ std::string RateLimit::to_string() const {
   return std::to_string(requests) + "/" + std::to_string(window.count()) + "s";
 }
 
+void RateLimiter::sweep(Clock::time_point now) {
+  if (now < next_sweep_) return;
+  std::erase_if(arrival_, [now](const auto& entry) { return entry.second <= now; });
+  next_sweep_ = now + seconds(1);
+  remembered_.store(arrival_.size(), std::memory_order_relaxed);
+}
+
 RateDecision RateLimiter::acquire(std::string_view key, const RateLimit& limit,
                                   Clock::time_point now) {
   std::lock_guard lock(mutex_);
-  if (now >= next_sweep_) {
-    std::erase_if(arrival_, [now](const auto& entry) { return entry.second <= now; });
-    next_sweep_ = now + seconds(1);
-  }
+  sweep(now);
   // A new key starts full (arrival = now); one that is refused is swept like any full bucket.
   auto entry = arrival_.find(key);
   if (entry == arrival_.end()) entry = arrival_.emplace(key, now).first;
   auto [decision, next] = gcra(limit, entry->second, now);
   entry->second = next;
+  remembered_.store(arrival_.size(), std::memory_order_relaxed);
   return decision;
 }
 
 RateDecision RateLimiter::peek(std::string_view key, const RateLimit& limit,
-                               Clock::time_point now) const {
+                               Clock::time_point now) {
+  if (remembered_.load(std::memory_order_relaxed) == 0) return gcra(limit, now, now).first;
   std::lock_guard lock(mutex_);
+  sweep(now);
   auto entry = arrival_.find(key);
   return gcra(limit, entry == arrival_.end() ? now : entry->second, now).first;
 }

@@ -1,6 +1,7 @@
 // Rate limits ("60/min") and a thread-safe limiter that applies them per key.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <mutex>
@@ -44,16 +45,22 @@ class RateLimiter {
 
   // Takes one token for `key` when there is one.
   RateDecision acquire(std::string_view key, const RateLimit& limit, Clock::time_point now);
-  // What acquire would decide, taking nothing.
-  RateDecision peek(std::string_view key, const RateLimit& limit, Clock::time_point now) const;
+  // What acquire would decide, taking no token. While no key is remembered (the usual case for a
+  // limiter of failures) it answers without taking the lock, so it may miss an acquire that runs
+  // at the same moment.
+  RateDecision peek(std::string_view key, const RateLimit& limit, Clock::time_point now);
 
   // Keys currently remembered.
   std::size_t size() const;
 
  private:
+  // Forgets the keys whose bucket is full again, at most once a second.
+  void sweep(Clock::time_point now);
+
   mutable std::mutex mutex_;
   // The theoretical arrival time of each key (GCRA): the bucket is full when it is <= now.
   StringMap<Clock::time_point> arrival_;
+  std::atomic<std::size_t> remembered_ = 0;  // arrival_.size() after the last acquire
   Clock::time_point next_sweep_{};
 };
 

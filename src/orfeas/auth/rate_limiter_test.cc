@@ -177,5 +177,18 @@ TEST(RateLimiterTest, ForgetsKeysWhoseBucketIsFullAgain) {
   EXPECT_EQ(limiter.peek("c", limit, kStart + seconds(61)).remaining, 9);
 }
 
+TEST(RateLimiterTest, PeekForgetsFullBucketsTooAndThenAnswersFromNothing) {
+  RateLimiter limiter;
+  const RateLimit limit = RateLimit::parse("10/min");
+  limiter.acquire("a", limit, kStart);
+  EXPECT_EQ(limiter.peek("a", limit, kStart).remaining, 8);
+  EXPECT_EQ(limiter.size(), 1u);
+  EXPECT_EQ(limiter.peek("b", limit, kStart + seconds(7)).remaining, 9);
+  EXPECT_EQ(limiter.size(), 0u);  // a's bucket was full again
+  EXPECT_EQ(limiter.peek("a", limit, kStart + seconds(7)).remaining, 9);
+  limiter.acquire("a", limit, kStart + seconds(7));
+  EXPECT_EQ(limiter.peek("a", limit, kStart + seconds(7)).remaining, 8);  // remembered again
+}
+
 }  // namespace
 }  // namespace orfeas
