@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "orfeas/auth/random_token.h"
 #include "orfeas/auth/request_signing.h"
 #include "orfeas/core/error.h"
 #include "orfeas/jobs/sqlite.h"
@@ -373,7 +374,7 @@ struct AuditLog::State {
         jsonl_path(jsonl) {}
 
   void recover();
-  void write(const std::deque<PendingRecord>& batch);
+  void write(const std::vector<PendingRecord>& batch);
   void run_writer();
 
   const fs::path database_path;
@@ -385,7 +386,9 @@ struct AuditLog::State {
   std::mutex mutex;
   std::condition_variable work;     // something queued, or stopping
   std::condition_variable durable;  // durable_seq advanced, or the writer failed
-  std::deque<PendingRecord> queue;
+  // Appended to by append(); the writer swaps it for its emptied batch, so that the two vectors'
+  // capacity is reused rather than allocated per record.
+  std::vector<PendingRecord> queue;
   std::int64_t next_seq = 1;
   std::string last_hash{kFirstPrev};  // of the last line chained; the writer thread's
   std::int64_t durable_seq = 0;
@@ -437,7 +440,7 @@ void AuditLog::State::recover() {
 // Chains the batch on from last_hash, commits its lines to the database, then writes them to the
 // file. The chain is formatted and hashed here, in one thread and in a row, rather than by each
 // appender: cheaper, and the appenders' requests do not wait for it.
-void AuditLog::State::write(const std::deque<PendingRecord>& batch) {
+void AuditLog::State::write(const std::vector<PendingRecord>& batch) {
   std::string lines;
   lines.reserve(batch.size() * 512);
   std::string nonces;
@@ -446,7 +449,9 @@ void AuditLog::State::write(const std::deque<PendingRecord>& batch) {
     const std::string time = format_timestamp(record.time);
     const std::size_t start = lines.size();
     append_line(lines, record, time, seq, last_hash);
-    last_hash = sha256_hex(std::string_view(lines).substr(start));
+    const Sha256Digest digest = sha256_digest({std::string_view(lines).substr(start)});
+    write_lower_hex(std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()),
+                    last_hash.data());
     lines += '\n';
     if (!record.nonce.empty() && record.outcome != "denied") {
       nonces.append(record.agent_id).append(1, ' ').append(record.nonce).append(1, ' ');
@@ -461,8 +466,9 @@ void AuditLog::State::write(const std::deque<PendingRecord>& batch) {
 }
 
 void AuditLog::State::run_writer() {
+  std::vector<PendingRecord> batch;
   for (;;) {
-    std::deque<PendingRecord> batch;
+    batch.clear();
     {
       std::unique_lock lock(mutex);
       work.wait(lock, [this] { return stopping || !queue.empty(); });

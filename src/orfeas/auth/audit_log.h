@@ -9,7 +9,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -27,7 +26,7 @@ struct AuditRecord {
   Timestamp time;
   std::string request_id;
   std::string agent_id;  // empty when the request named no known agent
-  std::string api_key;   // as sent (public); empty when absent
+  std::string api_key;   // as sent (public) when it names no known agent; else empty
   std::string client_address;
   std::string method;
   std::string path;

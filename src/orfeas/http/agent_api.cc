@@ -15,6 +15,7 @@ namespace orfeas {
 namespace {
 
 constexpr std::size_t kMaxAuditedKey = 128;
+constexpr std::string_view kAgentSubmitter = "agent:";  // then the agent's id
 
 std::string status_url(const std::string& id) { return "/api/agent/status/" + id; }
 std::string result_url(const std::string& id) { return "/api/agent/result/" + id; }
@@ -61,7 +62,13 @@ Timestamp now_ms() {
 
 }  // namespace
 
-std::string agent_submitter(const Agent& agent) { return "agent:" + agent.id; }
+std::string agent_submitter(const Agent& agent) { return std::string(kAgentSubmitter) + agent.id; }
+
+bool submitted_by(const Job& job, const Agent& agent) {
+  const std::string_view submitter = job.submitter;
+  return submitter.starts_with(kAgentSubmitter) &&
+         submitter.substr(kAgentSubmitter.size()) == agent.id;
+}
 
 SignedRequest signed_parts(const Request& request, Scope operation,
                            std::string_view client_address) {
@@ -114,8 +121,11 @@ Response AgentApi::handle(const Request& request, Scope scope, const Operation& 
   SignedRequest signed_request = signed_parts(request, scope, record.client_address);
   AuthDecision decision = authenticator_.authenticate(
       signed_request, std::chrono::system_clock::now(), std::chrono::steady_clock::now());
-  if (decision.agent) record.agent_id = decision.agent->id;
-  record.api_key = std::string(signed_request.api_key.substr(0, kMaxAuditedKey));
+  if (decision.agent) {
+    record.agent_id = decision.agent->id;
+  } else {
+    record.api_key = std::string(signed_request.api_key.substr(0, kMaxAuditedKey));
+  }
 
   Response response;
   if (!decision.allowed()) {
@@ -146,6 +156,8 @@ Response AgentApi::handle(const Request& request, Scope scope, const Operation& 
     }
   }
   record.status = response.status;
+  response.headers.reserve(response.headers.size() +
+                           3);  // RateLimit-Policy, RateLimit, X-Request-Id
   add_rate_headers(response, decision);
   response.headers.emplace_back("X-Request-Id", record.request_id);
   audit_.append(std::move(record));
@@ -155,7 +167,7 @@ Response AgentApi::handle(const Request& request, Scope scope, const Operation& 
 JobView AgentApi::own_job(const Request& request, const Agent& agent) const {
   const std::string& id = request.path_params.at("job_id");
   JobView view = service_.view(id);
-  if (view.job.submitter != agent_submitter(agent)) throw job_not_found(id);
+  if (!submitted_by(view.job, agent)) throw job_not_found(id);
   return view;
 }
 

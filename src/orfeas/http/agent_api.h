@@ -63,6 +63,8 @@ class AgentApi {
 
 // "agent:<agent id>": the submitter of an agent's jobs.
 std::string agent_submitter(const Agent& agent);
+// Whether `job`'s submitter is agent_submitter(agent) (without building that string).
+bool submitted_by(const Job& job, const Agent& agent);
 
 // What the Authenticator checks of `request`, asking for `operation` from `client_address`. The
 // result views `request` and `client_address`: keep both alive while it is used.

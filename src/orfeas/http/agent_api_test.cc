@@ -214,6 +214,10 @@ TEST_F(AgentApiTest, EveryAuthenticationFailureAnswersTheSameAndTheTrailKnowsWhy
   for (const nlohmann::json& line : audit_lines()) {
     if (line["outcome"] == "denied") reasons.push_back(line["reason"]);
     EXPECT_EQ(line.dump().find(agent.secret.secret), std::string::npos);
+    // The agent names itself by its id; only a key that names no agent is kept as sent.
+    bool unknown = line["reason"] == "unknown api key";
+    EXPECT_EQ(line["agent_id"], unknown ? "" : agent.agent.id) << line;
+    EXPECT_EQ(line["api_key"], unknown ? bad[4].api_key : "") << line;
   }
   ASSERT_EQ(reasons.size(), 5u);
   EXPECT_NE(reasons[0].find("replay"), std::string::npos);
@@ -298,6 +302,22 @@ TEST_F(AgentApiTest, AnEventStreamOpensForTheAgentsOwnJob) {
   EXPECT_EQ(stream.status, 200);
   EXPECT_EQ(stream.content_type, "text/event-stream");
   EXPECT_TRUE(static_cast<bool>(stream.stream));
+}
+
+TEST(SubmittedByTest, MatchesTheWholeAgentIdOnly) {
+  Agent agent;
+  agent.id = "agt_1";
+  Job job;
+  for (auto [submitter, expected] : {std::pair{"agent:agt_1", true},
+                                     {"agent:agt_12", false},
+                                     {"agent:agt_", false},
+                                     {"web:agt_1", false},
+                                     {"agt_1", false},
+                                     {"", false}}) {
+    job.submitter = submitter;
+    EXPECT_EQ(submitted_by(job, agent), expected) << submitter;
+    EXPECT_EQ(job.submitter == agent_submitter(agent), expected) << submitter;
+  }
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <iterator>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -131,6 +132,8 @@ class Server::Session : public std::enable_shared_from_this<Session> {
     Request request;
     request.method = std::string(message.method_string());
     request.target = std::string(message.target());
+    request.headers.reserve(
+        static_cast<std::size_t>(std::distance(message.begin(), message.end())));
     for (const auto& field : message) {
       request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     }
