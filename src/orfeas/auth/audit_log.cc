@@ -449,8 +449,7 @@ void AuditLog::State::write(const std::vector<PendingRecord>& batch) {
     const std::string time = format_timestamp(record.time);
     const std::size_t start = lines.size();
     append_line(lines, record, time, seq, last_hash);
-    const Sha256Digest digest = sha256_digest({std::string_view(lines).substr(start)});
-    write_lower_hex(std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()),
+    write_lower_hex(digest_bytes(sha256_digest({std::string_view(lines).substr(start)})),
                     last_hash.data());
     lines += '\n';
     if (!record.nonce.empty() && record.outcome != "denied") {

@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
-#include <memory>
 #include <optional>
 #include <vector>
 
@@ -185,20 +184,19 @@ Sha256Digest sha256_digest(std::initializer_list<std::string_view> parts) {
 
 std::string sha256_hex(std::string_view data) {
   const Sha256Digest digest = sha256_digest({data});
-  return lower_hex(std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
+  return lower_hex(digest_bytes(digest));
 }
 
 std::string hmac_sha256_hex(std::string_view key, std::string_view message) {
   const Sha256Digest mac = keyed_hmac_sha256(key).mac(message);
-  return lower_hex(std::string_view(reinterpret_cast<const char*>(mac.data()), mac.size()));
+  return lower_hex(digest_bytes(mac));
 }
 
 bool signature_matches(std::string_view key, std::string_view message,
                        std::string_view signature_hex) {
   const Sha256Digest mac = keyed_hmac_sha256(key).mac(message);
   std::array<char, 2 * sizeof mac> hex;
-  write_lower_hex(std::string_view(reinterpret_cast<const char*>(mac.data()), mac.size()),
-                  hex.data());
+  write_lower_hex(digest_bytes(mac), hex.data());
   return constant_time_equal(std::string_view(hex.data(), hex.size()), signature_hex);
 }
 

@@ -42,6 +42,11 @@ std::string string_to_sign(std::string_view method, std::string_view target, std
 
 using Sha256Digest = std::array<unsigned char, 32>;
 
+// The digest's bytes as a string_view (for lower_hex and write_lower_hex).
+inline std::string_view digest_bytes(const Sha256Digest& digest) {
+  return {reinterpret_cast<const char*>(digest.data()), digest.size()};
+}
+
 // SHA-256 of the parts, one after another.
 Sha256Digest sha256_digest(std::initializer_list<std::string_view> parts);
 

@@ -79,8 +79,7 @@ TEST(Sha256Test, MatchesKnownDigests) {
 
 TEST(Sha256Test, DigestsPartsAsTheirConcatenation) {
   const Sha256Digest parts = sha256_digest({"a", "", "bc"});
-  EXPECT_EQ(lower_hex(std::string_view(reinterpret_cast<const char*>(parts.data()), parts.size())),
-            sha256_hex("abc"));
+  EXPECT_EQ(lower_hex(digest_bytes(parts)), sha256_hex("abc"));
   EXPECT_NE(sha256_digest({"ab", "c"}), sha256_digest({"ab", "d"}));
 }
 

@@ -156,8 +156,8 @@ Response AgentApi::handle(const Request& request, Scope scope, const Operation& 
     }
   }
   record.status = response.status;
-  response.headers.reserve(response.headers.size() +
-                           3);  // RateLimit-Policy, RateLimit, X-Request-Id
+  // RateLimit-Policy, RateLimit and X-Request-Id follow.
+  response.headers.reserve(response.headers.size() + 3);
   add_rate_headers(response, decision);
   response.headers.emplace_back("X-Request-Id", record.request_id);
   audit_.append(std::move(record));
