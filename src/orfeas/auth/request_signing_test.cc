@@ -197,6 +197,27 @@ TEST(ParseAgentSignatureTest, NamesASignatureThatIsNotLowercaseHexOf64) {
   }
 }
 
+TEST(ParseAgentSignatureTest, AcceptsExactlyTheAllowedBytesOfAll256) {
+  for (int byte = 0; byte < 256; ++byte) {
+    const char c = static_cast<char>(byte);
+    const bool token = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                       (c >= '0' && c <= '9') || c == '_' || c == '-';
+    const bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+    const std::string nonce = std::string(15, 'n') + c;
+    const std::string signature = std::string(63, 'a') + c;
+    if (token) {
+      EXPECT_NO_THROW(parse_agent_signature("k", "1", nonce, kSignature)) << byte;
+    } else {
+      expect_rejected("X-Agent-Nonce", "k", "1", nonce, kSignature);
+    }
+    if (hex) {
+      EXPECT_NO_THROW(parse_agent_signature("k", "1", kNonce, signature)) << byte;
+    } else {
+      expect_rejected("X-Agent-Signature", "k", "1", kNonce, signature);
+    }
+  }
+}
+
 TEST(ConstantTimeEqualTest, ComparesContentAndLength) {
   EXPECT_TRUE(constant_time_equal("", ""));
   EXPECT_TRUE(constant_time_equal("abc", "abc"));
