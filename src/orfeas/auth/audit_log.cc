@@ -21,11 +21,10 @@ namespace orfeas {
 namespace fs = std::filesystem;
 namespace {
 
-// Group commit: the writer gathers the records that arrive within kLinger of the first (or up to
-// kMaxBatch) into one transaction, unless someone waits for them to be durable. The database is
-// the durable copy (synchronous commits); the file is written after it without a flush of its
+// Group commit: the writer gathers the records that arrive within the linger of the first (or up
+// to kMaxBatch) into one transaction, unless someone waits for them to be durable. The database
+// is the durable copy (synchronous commits); the file is written after it without a flush of its
 // own, since a reopen restores from the database whatever lines the file lost.
-constexpr std::chrono::milliseconds kLinger{10};
 constexpr std::size_t kMaxBatch = 4096;
 
 constexpr std::string_view kFirstPrev =
@@ -364,8 +363,9 @@ std::vector<std::string> audit_tail(const fs::path& database, std::size_t count)
 // AuditLog.
 
 struct AuditLog::State {
-  State(const fs::path& database, const fs::path& jsonl)
-      : database_path(database),
+  State(const fs::path& database, const fs::path& jsonl, std::chrono::milliseconds linger)
+      : linger(linger),
+        database_path(database),
         db(open_writer(database)),
         insert(db,
                "INSERT INTO audit_batches(first_seq, last_seq, last_time, nonces, lines) "
@@ -377,6 +377,7 @@ struct AuditLog::State {
   void write(const std::vector<PendingRecord>& batch);
   void run_writer();
 
+  const std::chrono::milliseconds linger;
   const fs::path database_path;
   SqliteDatabase db;  // the writer thread's after construction
   SqliteStatement insert;
@@ -472,7 +473,7 @@ void AuditLog::State::run_writer() {
       std::unique_lock lock(mutex);
       work.wait(lock, [this] { return stopping || !queue.empty(); });
       if (queue.empty()) return;
-      work.wait_for(lock, kLinger, [this] {
+      work.wait_for(lock, linger, [this] {
         return stopping || durable_waiters > 0 || queue.size() >= kMaxBatch;
       });
       batch.swap(queue);
@@ -490,8 +491,9 @@ void AuditLog::State::run_writer() {
   }
 }
 
-AuditLog::AuditLog(const fs::path& database, const fs::path& jsonl)
-    : state_(std::make_unique<State>(database, jsonl)) {
+AuditLog::AuditLog(const fs::path& database, const fs::path& jsonl,
+                   std::chrono::milliseconds linger)
+    : state_(std::make_unique<State>(database, jsonl, linger)) {
   state_->recover();
   state_->writer = std::thread([state = state_.get()] { state->run_writer(); });
 }
