@@ -1,17 +1,22 @@
 // Throughput of the Hunyuan3D-2 shape pipeline: images to occupancy grids, shapes per second at
-// several batch sizes, on a model directory in the released layout.
+// several batch sizes and with either volume decoder, on a model directory in the released layout.
 //
 //   orfeas_neural_throughput --model DIR --images FILE --out DIR [--device cuda] [--dtype float16]
-//       [--batches 1,4,8] [--steps 50] [--guidance 5] [--octree 384] [--hierarchical]
-//       [--grid-stride 4]
+//       [--batches 1,4,8] [--decoders dense,hierarchical] [--steps 50] [--guidance 5]
+//       [--octree 384] [--grid-stride 4]
 //
 // FILE is a safetensors file of uint8 RGBA pictures image0, image1, ... (as many as the largest
-// batch); job i gets image i and seed i. For each batch size the first B jobs run once as one batch
-// (after one warm-up run of two steps at batch 1), timed from the pictures to the grids on the
-// device. The warm-up decodes a grid of resolution 64 at most. Writes <out>/ours_b<B>.safetensors
-// holding "latents" [B, N, C] and "grid" (the grids sampled every --grid-stride samples), and
-// prints one JSON line per batch size:
-//   {"batch": B, "seconds": s, "shapes_per_second": B / s, "peak_bytes": ...}
+// batch); job i gets image i and seed i. For each decoder (default: dense) and batch size the first
+// B jobs run once as one batch (after one warm-up run of two steps at batch 1), timed from the
+// pictures to the grids on the device, stage by stage (the device is synchronised between
+// stages): the condition (preprocessing and DINOv2), the sampling loop (the DiT) and the decoding
+// (VAE and volume decoder). The warm-up decodes a grid of resolution 64 at most. Writes
+// <out>/ours_<decoder>_b<B>.safetensors holding "latents" [B, N, C] and "grid" (the grids sampled
+// every --grid-stride samples; NaN where hierarchical decoding left a sample undecoded), and
+// prints one JSON line per run:
+//   {"decoder": "dense", "batch": B, "seconds": s, "shapes_per_second": B / s,
+//    "condition_seconds": ..., "sample_seconds": ..., "decode_seconds": ...,
+//    "decoded_fraction": share of the full grids' samples decoded, "peak_bytes": ...}
 // bench/official_throughput.py runs it and compares with the official pipeline.
 #include <ATen/ATen.h>
 #include <ATen/DeviceAccelerator.h>
@@ -45,6 +50,7 @@ struct Arguments {
   fs::path model, images, out;
   std::string device = "cuda", dtype = "float16";
   std::vector<int64_t> batches = {1, 4, 8};
+  std::vector<std::string> decoders = {"dense"};
   ShapeSettings settings;
   int64_t grid_stride = 4;
 };
@@ -53,18 +59,22 @@ struct Arguments {
   throw Error(ErrorCode::kBadInput,
               problem +
                   "\nusage: orfeas_neural_throughput --model DIR --images FILE --out DIR "
-                  "[--device cuda] [--dtype float16] [--batches 1,4,8] [--steps 50] "
-                  "[--guidance 5] [--octree 384] [--hierarchical] [--grid-stride 4]");
+                  "[--device cuda] [--dtype float16] [--batches 1,4,8] "
+                  "[--decoders dense,hierarchical] [--steps 50] [--guidance 5] [--octree 384] "
+                  "[--grid-stride 4]");
+}
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> items;
+  std::stringstream list(text);
+  for (std::string item; std::getline(list, item, ',');) items.push_back(item);
+  return items;
 }
 
 Arguments parse(int argc, char** argv) {
   Arguments args;
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
-    if (flag == "--hierarchical") {
-      args.settings.hierarchical = true;
-      continue;
-    }
     if (i + 1 >= argc) usage("missing value after " + flag);
     const std::string value = argv[++i];
     if (flag == "--model") {
@@ -79,9 +89,14 @@ Arguments parse(int argc, char** argv) {
       args.dtype = value;
     } else if (flag == "--batches") {
       args.batches.clear();
-      std::stringstream list(value);
-      for (std::string item; std::getline(list, item, ',');)
-        args.batches.push_back(std::stoll(item));
+      for (const std::string& item : split_list(value)) args.batches.push_back(std::stoll(item));
+    } else if (flag == "--decoders") {
+      args.decoders = split_list(value);
+      for (const std::string& decoder : args.decoders) {
+        if (decoder != "dense" && decoder != "hierarchical") {
+          usage("--decoders takes dense and hierarchical, not " + decoder);
+        }
+      }
     } else if (flag == "--steps") {
       args.settings.steps = std::stoll(value);
     } else if (flag == "--guidance") {
@@ -120,11 +135,21 @@ void reset_peak(const at::Device& device) {
 
 struct Run {
   at::Tensor latents, grid;
+  double condition_seconds = 0, sample_seconds = 0, decode_seconds = 0;
 };
 
-// The first `batch` jobs, from pictures to grids, as one batch.
+// The first `batch` jobs, from pictures to grids, as one batch, timed stage by stage.
 Run run_batch(const ShapePipeline& pipeline, const std::vector<at::Tensor>& pictures, int64_t batch,
-              const ShapeSettings& settings) {
+              const ShapeSettings& settings, const at::Device& device) {
+  Run run;
+  auto started = Clock::now();
+  auto lap = [&] {
+    synchronize(device);
+    const auto now = Clock::now();
+    const double seconds = std::chrono::duration<double>(now - started).count();
+    started = now;
+    return seconds;
+  };
   std::vector<at::Tensor> processed;
   std::vector<uint64_t> seeds;
   for (int64_t i = 0; i < batch; ++i) {
@@ -132,15 +157,19 @@ Run run_batch(const ShapePipeline& pipeline, const std::vector<at::Tensor>& pict
     seeds.push_back(static_cast<uint64_t>(i));
   }
   const at::Tensor cond = pipeline.condition(at::cat(processed, 0));
-  const at::Tensor latents = pipeline.sample(pipeline.noise(seeds), cond, settings);
-  return {latents, pipeline.decode(latents, settings)};
+  run.condition_seconds = lap();
+  run.latents = pipeline.sample(pipeline.noise(seeds), cond, settings);
+  run.sample_seconds = lap();
+  run.grid = pipeline.decode(run.latents, settings);
+  run.decode_seconds = lap();
+  return run;
 }
 
 int run(const Arguments& args) {
   const c10::InferenceMode inference;
   const at::TensorOptions target = select_device(args.device, args.dtype);
   const at::Device device = target.device();
-  auto started = Clock::now();
+  const auto started = Clock::now();
   const Hunyuan3dModel model = Hunyuan3dModel::load(args.model, target);
   synchronize(device);
   const double load_seconds = std::chrono::duration<double>(Clock::now() - started).count();
@@ -160,28 +189,36 @@ int run(const Arguments& args) {
   ShapeSettings warm_up = args.settings;
   warm_up.steps = 2;
   warm_up.octree_resolution = std::min<int64_t>(64, args.settings.octree_resolution);
-  run_batch(pipeline, pictures, 1, warm_up);
-  synchronize(device);
+  run_batch(pipeline, pictures, 1, warm_up, device);
 
   fs::create_directories(args.out);
-  for (int64_t batch : args.batches) {
-    reset_peak(device);
-    started = Clock::now();
-    const Run result = run_batch(pipeline, pictures, batch, args.settings);
-    synchronize(device);
-    const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
-    const int64_t stride = args.grid_stride;
-    const at::Tensor grid =
-        result.grid.slice(1, 0, {}, stride).slice(2, 0, {}, stride).slice(3, 0, {}, stride);
-    write_safetensors(args.out / ("ours_b" + std::to_string(batch) + ".safetensors"),
-                      {{"latents", result.latents.to(at::kCPU, at::kFloat)},
-                       {"grid", grid.to(at::kCPU, at::kFloat).contiguous()}});
-    std::printf(
-        "{\"batch\": %lld, \"seconds\": %.3f, \"shapes_per_second\": %.4f, "
-        "\"peak_bytes\": %lld}\n",
-        static_cast<long long>(batch), seconds, static_cast<double>(batch) / seconds,
-        static_cast<long long>(peak_bytes(device)));
-    std::fflush(stdout);
+  for (const std::string& decoder : args.decoders) {
+    ShapeSettings settings = args.settings;
+    settings.hierarchical = decoder == "hierarchical";
+    for (int64_t batch : args.batches) {
+      reset_peak(device);
+      const Run result = run_batch(pipeline, pictures, batch, settings, device);
+      const double seconds =
+          result.condition_seconds + result.sample_seconds + result.decode_seconds;
+      const auto undecoded = at::count_nonzero(result.grid.isnan()).item<int64_t>();
+      const double decoded_fraction =
+          1.0 - static_cast<double>(undecoded) / static_cast<double>(result.grid.numel());
+      const int64_t stride = args.grid_stride;
+      const at::Tensor grid =
+          result.grid.slice(1, 0, {}, stride).slice(2, 0, {}, stride).slice(3, 0, {}, stride);
+      write_safetensors(
+          args.out / ("ours_" + decoder + "_b" + std::to_string(batch) + ".safetensors"),
+          {{"latents", result.latents.to(at::kCPU, at::kFloat)},
+           {"grid", grid.to(at::kCPU, at::kFloat).contiguous()}});
+      std::printf(
+          "{\"decoder\": \"%s\", \"batch\": %lld, \"seconds\": %.3f, "
+          "\"shapes_per_second\": %.4f, \"condition_seconds\": %.3f, \"sample_seconds\": %.3f, "
+          "\"decode_seconds\": %.3f, \"decoded_fraction\": %.4f, \"peak_bytes\": %lld}\n",
+          decoder.c_str(), static_cast<long long>(batch), seconds,
+          static_cast<double>(batch) / seconds, result.condition_seconds, result.sample_seconds,
+          result.decode_seconds, decoded_fraction, static_cast<long long>(peak_bytes(device)));
+      std::fflush(stdout);
+    }
   }
   return 0;
 }

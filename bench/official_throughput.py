@@ -4,17 +4,25 @@ on the same random-weight model, pictures and seeds, in one run:
   1. builds the official v2-0 modules (DiT, DINOv2-giant conditioner, VAE) with random weights on
      the device, in float16 as released, and writes them as a released model directory
      (config.yaml + model.fp16.safetensors, conditioner tensors under transformers 4 names);
-  2. runs orfeas_neural_throughput on that directory at --batches (it times each batch and saves
-     latents and strided grids);
+  2. runs orfeas_neural_throughput on that directory at --batches, with each of --decoders (dense,
+     and near-surface hierarchical decoding on FlashVDM's resolutions); it times each run stage by
+     stage and saves latents and strided grids;
   3. runs the official Hunyuan3DDiTFlowMatchingPipeline.__call__ (one call with the list of the
      batch's pictures, one torch.Generator per picture, output_type="latent") and then what its
-     _export does up to marching cubes (VAE, VanillaVolumeDecoder), at --official-batches;
+     _export does up to marching cubes (VAE, VanillaVolumeDecoder; and, for the hierarchical
+     comparison, FlashVDMVolumeDecoding with exact attention on the same latents), at
+     --official-batches;
   4. compares ours with the official results job by job and prints one table.
 
 Timings run from pictures to grids on the device, after a warm-up of two steps at batch 1 (grid
-resolution 64) on each side; surface extraction is left out on both. The comparison's yardstick is the official
-pipeline against itself: job 0 run in a batch of 4 against alone differs only by float rounding
-(kernel choice depends on the row count); ours must be within a few times that.
+resolution 64) on each side; surface extraction is left out on both. The comparison's yardstick
+is the official pipeline against itself: job 0 run in a batch of 4 against alone differs only by
+float rounding (kernel choice depends on the row count); ours must be within a few times that.
+Hierarchical decoding leaves the samples away from the surface undecoded (we give NaN, FlashVDM
+-10000): ours is compared with the official FlashVDM grid where both decoded, against the scale
+of its decoded samples, and the two must have decoded the same samples (on at least 99.9 % of
+the grid: in float16 a logit at one of the refinement thresholds may round either way). Throughput
+is set against the official pipeline as released, which decodes densely.
 
   python3 bench/official_throughput.py --bench build/tests/parity/orfeas_neural_throughput \
       --work /tmp/orfeas_bench --out results/       # the GPU check (H100, float16)
@@ -36,6 +44,8 @@ import torch
 import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
+UNDECODED_BELOW = -9000.0  # FlashVDM marks the samples it did not decode with -10000
+MIN_MASK_AGREEMENT = 0.999  # the share of samples both sides decoded, or both left
 RELEASED_CONFIG = ROOT / "tests" / "data" / "neural" / "hunyuan3d-dit-v2-0.yaml"
 
 # The smoke test's model: the released config's shape, tiny.
@@ -94,8 +104,12 @@ def import_hy3dgen():
         trimesh.Trimesh = type("Trimesh", (), {})
     from hy3dgen.shapegen import pipelines, preprocessors, schedulers
     from hy3dgen.shapegen.models import Hunyuan3DDiT, ShapeVAE, SingleImageEncoder
+    from hy3dgen.shapegen.models.autoencoders.attention_processors import CrossAttentionProcessor
+    from hy3dgen.shapegen.models.autoencoders.volume_decoders import FlashVDMVolumeDecoding
     return types.SimpleNamespace(
         Hunyuan3DDiT=Hunyuan3DDiT, ShapeVAE=ShapeVAE, SingleImageEncoder=SingleImageEncoder,
+        CrossAttentionProcessor=CrossAttentionProcessor,
+        FlashVDMVolumeDecoding=FlashVDMVolumeDecoding,
         Pipeline=pipelines.Hunyuan3DDiTFlowMatchingPipeline,
         ImageProcessorV2=preprocessors.ImageProcessorV2,
         Scheduler=schedulers.FlowMatchEulerDiscreteScheduler)
@@ -167,21 +181,41 @@ def synchronize(device):
         torch.cuda.synchronize()
 
 
-def official_run(hy, pipeline, images, steps, guidance, octree, device):
+def official_run(hy, pipeline, images, steps, guidance, octree, device, decoders):
     """Hunyuan3DDiTFlowMatchingPipeline.__call__ on the pictures (seed i for picture i), then its
-    _export's VAE and volume decoding: (latents, grids)."""
+    _export's VAE and volume decoding, with each of `decoders`: "dense" is the pipeline's own
+    VanillaVolumeDecoder, "hierarchical" FlashVDMVolumeDecoding with exact attention (the plain
+    cross-attention processor, not its adaptive KV selection), one latent set at a time as it
+    runs. Returns the latents, the seconds the sampling took, and for each decoder its grids
+    (undecoded samples at FlashVDM's -10000) and the seconds the VAE and it took."""
     from PIL import Image
     generators = [torch.Generator().manual_seed(i) for i in range(len(images))]
+    grids, decode_seconds = {}, {}
     with torch.no_grad():
+        begun = time.perf_counter()
         latents = pipeline([Image.fromarray(p) for p in images], num_inference_steps=steps,
                            guidance_scale=guidance, generator=generators, output_type="latent",
                            enable_pbar=False)
-        tokens = pipeline.vae(1.0 / pipeline.vae.scale_factor * latents)
-        grids = pipeline.vae.volume_decoder(tokens, pipeline.vae.geo_decoder, bounds=1.01,
-                                            num_chunks=8000, octree_resolution=octree,
-                                            enable_pbar=False)
-    synchronize(device)
-    return latents, grids
+        synchronize(device)
+        sample_seconds = time.perf_counter() - begun
+        for decoder in decoders:
+            begun = time.perf_counter()
+            tokens = pipeline.vae(1.0 / pipeline.vae.scale_factor * latents)
+            if decoder == "dense":
+                grids[decoder] = pipeline.vae.volume_decoder(
+                    tokens, pipeline.vae.geo_decoder, bounds=1.01, num_chunks=8000,
+                    octree_resolution=octree, enable_pbar=False)
+            else:
+                flashvdm = hy.FlashVDMVolumeDecoding()
+                flashvdm.processor = hy.CrossAttentionProcessor()
+                grids[decoder] = torch.cat([
+                    flashvdm(tokens[b:b + 1], pipeline.vae.geo_decoder, bounds=1.01,
+                             mc_level=0.0, octree_resolution=octree, min_resolution=63,
+                             mini_grid_num=4, enable_pbar=False)
+                    for b in range(tokens.shape[0])])
+            synchronize(device)
+            decode_seconds[decoder] = time.perf_counter() - begun
+    return latents, sample_seconds, grids, decode_seconds
 
 
 def relative_error(ours, ref):
@@ -189,10 +223,28 @@ def relative_error(ours, ref):
     return ((ours - ref).abs().max() / ref.abs().max().clamp_min(1e-12)).item()
 
 
+def compare_grids(ours, ref):
+    """Ours (NaN where undecoded) against an official grid (-10000 where undecoded): the largest
+    difference where both decoded, over ref's largest decoded magnitude; the share of samples
+    decoded; the share whose decoded-or-not agrees; the share of both-decoded samples whose
+    sign agrees."""
+    ours, ref = ours.double(), ref.double()
+    decoded, ref_decoded = ~torch.isnan(ours), ref > UNDECODED_BELOW
+    both = decoded & ref_decoded
+    scale = ref[ref_decoded].abs().max().clamp_min(1e-12)
+    return {"grid_error": ((ours - ref)[both].abs().max() / scale).item() if both.any() else
+            float("inf"),
+            "grid_decoded": decoded.double().mean().item(),
+            "grid_mask_agreement": (decoded == ref_decoded).double().mean().item(),
+            "grid_sign_agreement": (torch.sign(ours[both]) ==
+                                    torch.sign(ref[both])).double().mean().item()}
+
+
 def run_ours(args, model_dir, images_file, out_dir):
     command = [args.bench, "--model", str(model_dir), "--images", str(images_file), "--out",
                str(out_dir), "--device", args.device, "--dtype", args.dtype, "--batches",
-               ",".join(map(str, args.batches)), "--steps", str(args.steps), "--guidance",
+               ",".join(map(str, args.batches)), "--decoders", ",".join(args.decoders),
+               "--steps", str(args.steps), "--guidance",
                str(args.guidance), "--octree", str(args.octree), "--grid-stride",
                str(args.grid_stride)]
     log("$ " + " ".join(command))
@@ -219,16 +271,19 @@ def main():
     parser.add_argument("--dtype", default="float16")
     parser.add_argument("--batches", default="1,4,8")
     parser.add_argument("--official-batches", default="1,4")
+    parser.add_argument("--decoders", default="dense,hierarchical",
+                        help="our volume decoders to time (the official side decodes densely)")
     parser.add_argument("--steps", type=int, default=50)
     parser.add_argument("--guidance", type=float, default=5.0)
     parser.add_argument("--octree", type=int, default=384)
     parser.add_argument("--grid-stride", type=int, default=4)
     args = parser.parse_args()
     if args.smoke:
-        args.device, args.dtype, args.steps, args.octree = "cpu", "float32", 2, 16
+        args.device, args.dtype, args.steps, args.octree = "cpu", "float32", 2, 128
         args.batches, args.official_batches, args.grid_stride = "1,2", "1,2", 1
     args.batches = [int(b) for b in args.batches.split(",")]
     args.official_batches = [int(b) for b in args.official_batches.split(",")]
+    args.decoders = args.decoders.split(",")
     dtype = {"float32": torch.float32, "float16": torch.float16,
              "bfloat16": torch.bfloat16}[args.dtype]
     work, out = pathlib.Path(args.work), pathlib.Path(args.out)
@@ -258,64 +313,75 @@ def main():
         image_processor=hy.ImageProcessorV2(**config["image_processor"]["params"]),
         device=args.device, dtype=dtype)
     official_run(hy, pipeline, images[:1], 2, args.guidance, min(64, args.octree),
-                 args.device)  # warm-up, as ours
+                 args.device, args.decoders)  # warm-up, as ours
     official = []
-    references = {}
+    references = {}  # (decoder, batch) -> (latents, strided grids)
+    stride = args.grid_stride
     for batch in args.official_batches:
         if args.device == "cuda":
             torch.cuda.reset_peak_memory_stats()
-        begun = time.perf_counter()
-        latents, grids = official_run(hy, pipeline, images[:batch], args.steps, args.guidance,
-                                      args.octree, args.device)
-        seconds = time.perf_counter() - begun
-        stride = args.grid_stride
-        references[batch] = (latents.float().cpu(),
-                             grids[:, ::stride, ::stride, ::stride].float().cpu())
+        latents, sample_seconds, grids, decode_seconds = official_run(
+            hy, pipeline, images[:batch], args.steps, args.guidance, args.octree, args.device,
+            args.decoders)
         peak = torch.cuda.max_memory_allocated() if args.device == "cuda" else 0
-        official.append({"batch": batch, "seconds": seconds, "shapes_per_second": batch / seconds,
-                         "peak_bytes": peak})
-        log(json.dumps({"official": official[-1]}))
+        for decoder in args.decoders:
+            grid = grids[decoder][:, ::stride, ::stride, ::stride].float().cpu()
+            references[decoder, batch] = (latents.float().cpu(), grid)
+            seconds = sample_seconds + decode_seconds[decoder]
+            official.append({
+                "decoder": decoder, "batch": batch, "seconds": seconds,
+                "shapes_per_second": batch / seconds, "sample_seconds": sample_seconds,
+                "decode_seconds": decode_seconds[decoder],
+                "decoded_fraction": (grids[decoder] > UNDECODED_BELOW).float().mean().item(),
+                "peak_bytes": peak})
+            log(json.dumps({"official": official[-1]}))
 
-    # Job j's reference: the smallest official batch that ran it.
-    def reference(job):
+    # Job j's reference: the smallest official batch that ran it, with the same decoder.
+    def reference(decoder, job):
         batch = min(b for b in args.official_batches if b > job)
-        return tuple(t[job] for t in references[batch])
+        return references[decoder, batch]
 
     first, second = sorted(args.official_batches)[:2] if len(args.official_batches) > 1 else (
         args.official_batches[0], args.official_batches[0])
-    self_latents = relative_error(references[second][0][0], references[first][0][0])
-    self_grid = relative_error(references[second][1][0], references[first][1][0])
+    self_latents = relative_error(references["dense", second][0][0],
+                                  references["dense", first][0][0])
+    self_grid = relative_error(references["dense", second][1][0],
+                               references["dense", first][1][0])
     floor = {"float32": 1e-4, "float16": 5e-2, "bfloat16": 2e-1}[args.dtype]
     comparisons = []
-    for run in (r for r in ours if "batch" in r):
-        saved = load_file(str(work / "ours" / f"ours_b{run['batch']}.safetensors"))
+    runs = [r for r in ours if "batch" in r]
+    for run in runs:
+        saved = load_file(str(work / "ours" / f"ours_{run['decoder']}_b{run['batch']}.safetensors"))
         for job in range(min(run["batch"], max(args.official_batches))):
-            ref_latents, ref_grid = reference(job)
+            ref_latents, ref_grids = reference(run["decoder"], job)
             comparisons.append({
-                "batch": run["batch"], "job": job,
-                "latents_error": relative_error(saved["latents"][job], ref_latents),
-                "grid_error": relative_error(saved["grid"][job], ref_grid),
-                "grid_sign_agreement": (torch.sign(saved["grid"][job]) ==
-                                        torch.sign(ref_grid)).float().mean().item()})
+                "decoder": run["decoder"], "batch": run["batch"], "job": job,
+                "latents_error": relative_error(saved["latents"][job], ref_latents[job]),
+                **compare_grids(saved["grid"][job], ref_grids[job])})
     worst_latents = max(c["latents_error"] for c in comparisons)
     worst_grid = max(c["grid_error"] for c in comparisons)
+    worst_mask = min(c["grid_mask_agreement"] for c in comparisons)
     passed = (worst_latents <= max(4 * self_latents, floor) and
-              worst_grid <= max(4 * self_grid, floor))
+              worst_grid <= max(4 * self_grid, floor) and worst_mask >= MIN_MASK_AGREEMENT)
 
-    base = official[0]["shapes_per_second"]
-    rows = [("official", r) for r in official] + [("ours", r) for r in ours if "batch" in r]
-    table = ["| implementation | batch | seconds | shapes/s | vs official batch "
-             f"{official[0]['batch']} | peak GiB |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    base = next(r for r in official if r["decoder"] == "dense")
+    rows = [("official", r) for r in official] + [("ours", r) for r in runs]
+    table = ["| implementation | decoder | batch | seconds | shapes/s | vs official dense batch "
+             f"{base['batch']} | DiT s | decode s | decoded | peak GiB |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for name, r in rows:
-        table.append(f"| {name} | {r['batch']} | {r['seconds']:.2f} | "
-                     f"{r['shapes_per_second']:.3f} | {r['shapes_per_second'] / base:.2f}x | "
-                     f"{r['peak_bytes'] / 2**30:.1f} |")
+        table.append(f"| {name} | {r['decoder']} | {r['batch']} | {r['seconds']:.2f} | "
+                     f"{r['shapes_per_second']:.3f} | "
+                     f"{r['shapes_per_second'] / base['shapes_per_second']:.2f}x | "
+                     f"{r['sample_seconds']:.2f} | {r['decode_seconds']:.2f} | "
+                     f"{100 * r['decoded_fraction']:.1f} % | {r['peak_bytes'] / 2**30:.1f} |")
     summary = {
         "device": torch.cuda.get_device_name() if args.device == "cuda" else "cpu",
         "dtype": args.dtype, "steps": args.steps, "guidance": args.guidance,
         "octree_resolution": args.octree, "official": official, "ours": ours,
         "official_self_error": {"latents": self_latents, "grid": self_grid},
-        "comparisons": comparisons, "worst": {"latents": worst_latents, "grid": worst_grid},
+        "comparisons": comparisons,
+        "worst": {"latents": worst_latents, "grid": worst_grid, "mask_agreement": worst_mask},
         "equal_within_tolerance": passed}
     (out / "throughput.json").write_text(json.dumps(summary, indent=1))
     (out / "throughput.md").write_text("\n".join(table) + "\n")
@@ -324,6 +390,14 @@ def main():
         f"{worst_grid:.2e}; official batch {second} vs batch {first} (its own rounding): latents "
         f"{self_latents:.2e}, grid {self_grid:.2e} -> {'EQUAL' if passed else 'DIFFERENT'} "
         f"(limit: 4x the official's own, at least {floor:g})")
+    log(f"decoded or not, ours agrees with the official on at least {100 * worst_mask:.3f} % "
+        f"of the samples (limit {100 * MIN_MASK_AGREEMENT:.1f} %)")
+    dense_at = {r["batch"]: r["shapes_per_second"] for r in official if r["decoder"] == "dense"}
+    for r in runs:
+        if r["batch"] in dense_at:
+            log(f"ours ({r['decoder']}) at batch {r['batch']}: "
+                f"{r['shapes_per_second'] / dense_at[r['batch']]:.2f}x the official dense "
+                f"throughput at the same batch")
     log(f"total {time.perf_counter() - started:.1f} s")
     return 0 if passed else 3
 
