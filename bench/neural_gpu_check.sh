@@ -9,8 +9,9 @@
 #   4. benchmarks full-size random-weight v2-0 shapes per second, ours at batch 1, 4 and 8 against
 #      the official pipeline at batch 1 and 4 (50 steps, guidance 5, octree resolution 384,
 #      float16), each side with dense and with hierarchical (FlashVDM, exact attention) volume
-#      decoding, timed stage by stage; checks that both give the same latents and grids, and
-#      prints one table (bench/official_throughput.py).
+#      decoding, timed stage by stage (the random decoder's output layer scaled by 10 so that its
+#      field is sharp, as a trained one's; see the script); checks that both give the same latents
+#      and grids, and prints one table (bench/official_throughput.py).
 # Needs no network. Writes its log and results to $OUT (default ./gpu-check): log.txt,
 # parity_<dtype>.txt, throughput.md, throughput.json. Exit status 0 when every step passed.
 #
