@@ -10,8 +10,8 @@
 #      the official pipeline at batch 1 and 4 (50 steps, guidance 5, octree resolution 384,
 #      float16), each side with dense and with hierarchical (FlashVDM, exact attention) volume
 #      decoding, timed stage by stage (the random decoder's output layer scaled by 10 so that its
-#      field is sharp, as a trained one's; see the script); checks that both give the same latents
-#      and grids, and prints one table (bench/official_throughput.py).
+#      field is far from zero away from its surface; see the script); checks that both give the
+#      same latents and grids, and prints one table (bench/official_throughput.py).
 # Needs no network. Writes its log and results to $OUT (default ./gpu-check): log.txt,
 # parity_<dtype>.txt, throughput.md, throughput.json. Exit status 0 when every step passed.
 #

@@ -17,10 +17,10 @@ on the same random-weight model, pictures and seeds, in one run:
 As initialised, the random geometry decoder's logits lie within +-1 nearly everywhere (82 % of
 the samples of a v2-0 grid under 0.95 in magnitude, the threshold below which hierarchical
 decoding refines a sample whatever its neighbours), so hierarchical decoding would refine almost
-every sample, where a trained decoder's field is near-binary away from the surface. The model is
-therefore written with the decoder's output layer scaled by --logit-scale (default 10: about 9 %
-of the samples under 0.95), the same weights on both sides. Dense decoding costs the same
-whatever the scale; the outputs are compared relative to their own scale.
+every sample; it presumes a field far from zero away from the surface, as a trained one is. The
+model is therefore written with the decoder's output layer scaled by --logit-scale (default 10:
+about 9 % of the samples under 0.95), the same weights on both sides. Dense decoding costs the
+same whatever the scale; the outputs are compared relative to their own scale.
 
 Timings run from pictures to grids on the device, after a warm-up of two steps at batch 1 (grid
 resolution 64) on each side; surface extraction is left out on both. The comparison's yardstick
