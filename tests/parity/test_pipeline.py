@@ -198,12 +198,36 @@ def test_pipeline_image_to_field(case, tmp_path):
         assert_grids_match(ours["grid"], grid)
 
 
+def relative_difference(ours, ref):
+    """max|ours - ref| / max(1, max|ref|): the measure assert_parity bounds."""
+    ours, ref = ours.double().cpu(), ref.double().cpu()
+    return ((ours - ref).abs().max() / ref.abs().max().clamp_min(1.0)).item()
+
+
 def test_a_batch_equals_its_images_run_alone(tmp_path):
+    """Each job of a batch equals the job run alone: within the pipeline's tolerance, or within
+    4x the official pipeline's own batch-against-alone difference on this device if that is
+    larger. On a GPU the matrix kernels are chosen by row count, so a batch rounds otherwise than
+    its rows alone, in the official pipeline as in ours, and the sampling loop carries the
+    rounding from step to step; on the CPU the official difference is float rounding (about
+    1e-7) and the pipeline's tolerance holds."""
     config = TINY_CONFIG
-    write_model_directory(tmp_path / "model", config, *official_modules(config))
+    modules = official_modules(config)
+    write_model_directory(tmp_path / "model", config, *modules)
     images, seeds = pictures(3), [3, 1, 4]
+    pipeline = official_pipeline(config, *modules)
+    official_batched = official_run(pipeline, images, seeds, 3, 5.0, 12, "dense")
+    official_difference = 0.0
+    for i in range(3):
+        official_alone = official_run(pipeline, images[i:i + 1], seeds[i:i + 1], 3, 5.0, 12,
+                                      "dense")
+        for batched, alone in zip(official_batched, official_alone):
+            official_difference = max(official_difference,
+                                      relative_difference(batched[i:i + 1], alone))
+    tol = max(PIPELINE_TOLERANCES[DTYPE_NAME], 4 * official_difference)
+
     batched = run_ours(tmp_path / "model", images, seeds, 3, 5.0, 12, "dense")
     for i in range(3):
         alone = run_ours(tmp_path / "model", images[i:i + 1], seeds[i:i + 1], 3, 5.0, 12, "dense")
         for name in ("cond", "latents", "grid"):
-            assert_parity(batched[name][i:i + 1], alone[name], PIPELINE_TOLERANCES[DTYPE_NAME])
+            assert_parity(batched[name][i:i + 1], alone[name], tol)
