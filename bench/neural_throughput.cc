@@ -198,6 +198,7 @@ int run(const Arguments& args) {
     for (int64_t batch : args.batches) {
       reset_peak(device);
       const Run result = run_batch(pipeline, pictures, batch, settings, device);
+      const int64_t peak = peak_bytes(device);  // before the measuring below allocates
       const double seconds =
           result.condition_seconds + result.sample_seconds + result.decode_seconds;
       const auto undecoded = at::count_nonzero(result.grid.isnan()).item<int64_t>();
@@ -216,7 +217,7 @@ int run(const Arguments& args) {
           "\"decode_seconds\": %.3f, \"decoded_fraction\": %.4f, \"peak_bytes\": %lld}\n",
           decoder.c_str(), static_cast<long long>(batch), seconds,
           static_cast<double>(batch) / seconds, result.condition_seconds, result.sample_seconds,
-          result.decode_seconds, decoded_fraction, static_cast<long long>(peak_bytes(device)));
+          result.decode_seconds, decoded_fraction, static_cast<long long>(peak));
       std::fflush(stdout);
     }
   }
