@@ -3,7 +3,7 @@
 //
 //   orfeas_neural_throughput --model DIR --images FILE --out DIR [--device cuda] [--dtype float16]
 //       [--batches 1,4,8] [--decoders dense,hierarchical] [--steps 50] [--guidance 5]
-//       [--octree 384] [--grid-stride 4]
+//       [--octree 384] [--min-resolution 63] [--grid-stride 4]
 //
 // FILE is a safetensors file of uint8 RGBA pictures image0, image1, ... (as many as the largest
 // batch); job i gets image i and seed i. For each decoder (default: dense) and batch size the first
@@ -61,7 +61,7 @@ struct Arguments {
                   "\nusage: orfeas_neural_throughput --model DIR --images FILE --out DIR "
                   "[--device cuda] [--dtype float16] [--batches 1,4,8] "
                   "[--decoders dense,hierarchical] [--steps 50] [--guidance 5] [--octree 384] "
-                  "[--grid-stride 4]");
+                  "[--min-resolution 63] [--grid-stride 4]");
 }
 
 std::vector<std::string> split_list(const std::string& text) {
@@ -103,6 +103,8 @@ Arguments parse(int argc, char** argv) {
       args.settings.guidance_scale = std::stod(value);
     } else if (flag == "--octree") {
       args.settings.octree_resolution = std::stoll(value);
+    } else if (flag == "--min-resolution") {
+      args.settings.min_resolution = std::stoll(value);
     } else if (flag == "--grid-stride") {
       args.grid_stride = std::stoll(value);
     } else {

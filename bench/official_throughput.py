@@ -194,7 +194,7 @@ def synchronize(device):
         torch.cuda.synchronize()
 
 
-def official_run(hy, pipeline, images, steps, guidance, octree, device, decoders):
+def official_run(hy, pipeline, images, steps, guidance, octree, min_resolution, device, decoders):
     """Hunyuan3DDiTFlowMatchingPipeline.__call__ on the pictures (seed i for picture i), then its
     _export's VAE and volume decoding, with each of `decoders`: "dense" is the pipeline's own
     VanillaVolumeDecoder, "hierarchical" FlashVDMVolumeDecoding with exact attention (the plain
@@ -223,7 +223,7 @@ def official_run(hy, pipeline, images, steps, guidance, octree, device, decoders
                 flashvdm.processor = hy.CrossAttentionProcessor()
                 grids[decoder] = torch.cat([
                     flashvdm(tokens[b:b + 1], pipeline.vae.geo_decoder, bounds=1.01,
-                             mc_level=0.0, octree_resolution=octree, min_resolution=63,
+                             mc_level=0.0, octree_resolution=octree, min_resolution=min_resolution,
                              mini_grid_num=4, enable_pbar=False)
                     for b in range(tokens.shape[0])])
             synchronize(device)
@@ -258,7 +258,8 @@ def run_ours(args, model_dir, images_file, out_dir):
                str(out_dir), "--device", args.device, "--dtype", args.dtype, "--batches",
                ",".join(map(str, args.batches)), "--decoders", ",".join(args.decoders),
                "--steps", str(args.steps), "--guidance",
-               str(args.guidance), "--octree", str(args.octree), "--grid-stride",
+               str(args.guidance), "--octree", str(args.octree), "--min-resolution",
+               str(args.min_resolution), "--grid-stride",
                str(args.grid_stride)]
     log("$ " + " ".join(command))
     results = []
@@ -291,10 +292,14 @@ def main():
     parser.add_argument("--steps", type=int, default=50)
     parser.add_argument("--guidance", type=float, default=5.0)
     parser.add_argument("--octree", type=int, default=384)
+    parser.add_argument("--min-resolution", type=int, default=63,
+                        help="hierarchical decoding's coarsest resolution, at least (FlashVDM's)")
     parser.add_argument("--grid-stride", type=int, default=4)
     args = parser.parse_args()
     if args.smoke:
-        args.device, args.dtype, args.steps, args.octree = "cpu", "float32", 2, 128
+        # Three hierarchical levels (15, 30, 60) on a 65^3 grid.
+        args.device, args.dtype, args.steps, args.octree, args.min_resolution = (
+            "cpu", "float32", 2, 64, 16)
         args.batches, args.official_batches, args.grid_stride = "1,2", "1,2", 1
     args.batches = [int(b) for b in args.batches.split(",")]
     args.official_batches = [int(b) for b in args.official_batches.split(",")]
@@ -302,6 +307,7 @@ def main():
     dtype = {"float32": torch.float32, "float16": torch.float16,
              "bfloat16": torch.bfloat16}[args.dtype]
     work, out = pathlib.Path(args.work), pathlib.Path(args.out)
+    work.mkdir(parents=True, exist_ok=True)
     out.mkdir(parents=True, exist_ok=True)
 
     started = time.perf_counter()
@@ -328,7 +334,7 @@ def main():
         image_processor=hy.ImageProcessorV2(**config["image_processor"]["params"]),
         device=args.device, dtype=dtype)
     official_run(hy, pipeline, images[:1], 2, args.guidance, min(64, args.octree),
-                 args.device, args.decoders)  # warm-up, as ours
+                 args.min_resolution, args.device, args.decoders)  # warm-up, as ours
     official = []
     references = {}  # (decoder, batch) -> (latents, strided grids)
     stride = args.grid_stride
@@ -336,8 +342,8 @@ def main():
         if args.device == "cuda":
             torch.cuda.reset_peak_memory_stats()
         latents, sample_seconds, grids, decode_seconds = official_run(
-            hy, pipeline, images[:batch], args.steps, args.guidance, args.octree, args.device,
-            args.decoders)
+            hy, pipeline, images[:batch], args.steps, args.guidance, args.octree,
+            args.min_resolution, args.device, args.decoders)
         peak = torch.cuda.max_memory_allocated() if args.device == "cuda" else 0
         for decoder in args.decoders:
             grid = grids[decoder][:, ::stride, ::stride, ::stride].float().cpu()
@@ -394,7 +400,8 @@ def main():
         "device": torch.cuda.get_device_name() if args.device == "cuda" else "cpu",
         "dtype": args.dtype, "steps": args.steps, "guidance": args.guidance,
         "logit_scale": args.logit_scale,
-        "octree_resolution": args.octree, "official": official, "ours": ours,
+        "octree_resolution": args.octree, "min_resolution": args.min_resolution,
+        "official": official, "ours": ours,
         "official_self_error": {"latents": self_latents, "grid": self_grid},
         "comparisons": comparisons,
         "worst": {"latents": worst_latents, "grid": worst_grid, "mask_agreement": worst_mask},
