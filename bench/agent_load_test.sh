@@ -13,8 +13,12 @@
 # the cores, pays. The agent's rate limit is set far above what the run can reach. Stops the
 # server it started.
 #
+# With PIN=1 the server runs on core 0 and wrk on core 1 (taskset): the cores are no longer shared,
+# so the server is bound by its own CPU and the ratio is that of its CPU per request.
+#
 #   bash bench/agent_load_test.sh [ROUNDS] [STEP_SECONDS] [PHOTO]
-#     (defaults: 6, 4, examples/duck.jpg; ORFEAS_BUILD picks the build, default build/)
+#     (defaults: 6, 4, examples/duck.jpg; ORFEAS_BUILD picks the build, default build/;
+#     PIN=1 pins as above)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-6}
@@ -22,6 +26,11 @@ step_seconds=${2:-4}
 photo=${3:-examples/duck.jpg}
 bin=${ORFEAS_BUILD:-build}/src/orfeas/cli/orfeas
 connections=8
+server_cores=() wrk_cores=()
+if [[ ${PIN:-0} == 1 ]]; then
+  (($(nproc) >= 2)) || { echo "PIN=1 needs two cores" >&2; exit 2; }
+  server_cores=(taskset -c 0) wrk_cores=(taskset -c 1)
+fi
 ((rounds >= 1 && rounds <= 50)) || { echo "ROUNDS: 1 to 50" >&2; exit 2; }
 # Signed requests go stale 300 s after their timestamp; each step must end well before that. The
 # server's CPU is sampled over the step but its first 1.5 s and last 0.5 s.
@@ -58,7 +67,8 @@ cpu_seconds() {
 # that wrk's loading of its requests is left out); fails on errors.
 measure() {
   local name=$1 wrk_pid cpu_start time_start cpu_end time_end
-  wrk -t1 -c"$connections" -d"${step_seconds}s" --latency "${@:2}" >"$work/wrk-$name.txt" &
+  "${wrk_cores[@]}" wrk -t1 -c"$connections" -d"${step_seconds}s" --latency "${@:2}" \
+    >"$work/wrk-$name.txt" &
   wrk_pid=$!
   sleep 1.5
   cpu_start=$(cpu_seconds "$server_pid") time_start=$(date +%s.%N)
@@ -82,7 +92,7 @@ api_key=$(json "d['api_key']" <"$work/agent.json")
 export ORFEAS_AGENT_SECRET
 ORFEAS_AGENT_SECRET=$(json "d['secret']" <"$work/agent.json")
 
-"$bin" serve --host 127.0.0.1 --port 0 --data "$work/data" --workers 1 \
+"${server_cores[@]}" "$bin" serve --host 127.0.0.1 --port 0 --data "$work/data" --workers 1 \
   >"$work/stdout" 2>>"$work/serve.log" &
 server_pid=$!
 for _ in $(seq 300); do
@@ -119,7 +129,9 @@ done
 
 cpu=$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)
 echo "machine: $(nproc) cores, $cpu; $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2)"
-echo "wrk -t1 -c$connections -d${step_seconds}s --latency per step, $rounds rounds, one server (--workers 1) on loopback"
+pinning=
+[[ ${PIN:-0} == 1 ]] && pinning=", server on core 0 and wrk on core 1"
+echo "wrk -t1 -c$connections -d${step_seconds}s --latency per step, $rounds rounds, one server (--workers 1) on loopback$pinning"
 
 # Both steps replay pre-built requests through the same Lua code: a table of them, in order, each
 # once (past the end the last one repeats, which the server refuses as a replay for (b), so running
@@ -213,4 +225,4 @@ echo "signed / unsigned, median of $rounds rounds: $(median 7 | awk '{ printf "%
   "requests/s; the server's CPU per request $(awk -v a="$(median 3)" -v b="$(median 6)" \
   'BEGIN { printf "%.2f", b / a }') x"
 echo
-echo "reproduce: bash bench/agent_load_test.sh $rounds $step_seconds $photo"
+echo "reproduce: ${PIN:+PIN=$PIN }bash bench/agent_load_test.sh $rounds $step_seconds $photo"
