@@ -17,6 +17,9 @@
 #
 #   bash bench/neural_gpu_check.sh           # on the GPU machine, from the repository root
 #   bash bench/neural_gpu_check.sh --smoke   # anywhere: CPU, float32, tiny model, 2 steps
+# ORFEAS_GPU_CHECK_TESTS names the parity tests to run (default tests/parity; the last GPU session
+# ran tests/parity/test_pipeline.py to save time); ORFEAS_GPU_CHECK_THROUGHPUT_ARGS adds options
+# to bench/official_throughput.py (e.g. "--batches 1,4 --decoders hierarchical" for a shorter run).
 # ORFEAS_GPU_CHECK_BUILD names the build directory (default /tmp/orfeas-neural-build); one that
 # is already configured is reused as it is.
 set -uo pipefail
@@ -86,8 +89,9 @@ done
 step "throughput"
 smoke_flag=()
 ((smoke)) && smoke_flag=(--smoke)
+read -r -a throughput_args <<<"${ORFEAS_GPU_CHECK_THROUGHPUT_ARGS:-}"
 timeout "$(limit 420)" python3 bench/official_throughput.py --bench "$bench" --work "$work" --out "$out" \
-  "${smoke_flag[@]}" || fail "throughput"
+  "${smoke_flag[@]}" "${throughput_args[@]}" || fail "throughput"
 
 rm -rf "$work"
 step "done"
