@@ -23,6 +23,7 @@
 #include <c10/core/InferenceMode.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <exception>
@@ -64,6 +65,18 @@ struct Arguments {
                   "[--min-resolution 63] [--grid-stride 4]");
 }
 
+// `text` as a whole number or a number (from_chars: all of it, nothing else), or usage() naming
+// the flag.
+template <typename Number>
+Number number(const std::string& flag, const std::string& text) {
+  Number value{};
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size()) {
+    usage(flag + " takes a number, not '" + text + "'");
+  }
+  return value;
+}
+
 std::vector<std::string> split_list(const std::string& text) {
   std::vector<std::string> items;
   std::stringstream list(text);
@@ -89,7 +102,8 @@ Arguments parse(int argc, char** argv) {
       args.dtype = value;
     } else if (flag == "--batches") {
       args.batches.clear();
-      for (const std::string& item : split_list(value)) args.batches.push_back(std::stoll(item));
+      for (const std::string& item : split_list(value))
+        args.batches.push_back(number<int64_t>(flag, item));
     } else if (flag == "--decoders") {
       args.decoders = split_list(value);
       for (const std::string& decoder : args.decoders) {
@@ -98,15 +112,15 @@ Arguments parse(int argc, char** argv) {
         }
       }
     } else if (flag == "--steps") {
-      args.settings.steps = std::stoll(value);
+      args.settings.steps = number<int64_t>(flag, value);
     } else if (flag == "--guidance") {
-      args.settings.guidance_scale = std::stod(value);
+      args.settings.guidance_scale = number<double>(flag, value);
     } else if (flag == "--octree") {
-      args.settings.octree_resolution = std::stoll(value);
+      args.settings.octree_resolution = number<int64_t>(flag, value);
     } else if (flag == "--min-resolution") {
-      args.settings.min_resolution = std::stoll(value);
+      args.settings.min_resolution = number<int64_t>(flag, value);
     } else if (flag == "--grid-stride") {
-      args.grid_stride = std::stoll(value);
+      args.grid_stride = number<int64_t>(flag, value);
     } else {
       usage("unknown flag " + flag);
     }

@@ -304,6 +304,8 @@ def main():
     args.batches = [int(b) for b in args.batches.split(",")]
     args.official_batches = [int(b) for b in args.official_batches.split(",")]
     args.decoders = args.decoders.split(",")
+    if not args.decoders or not set(args.decoders) <= {"dense", "hierarchical"}:
+        parser.error(f"--decoders takes dense and hierarchical, not {','.join(args.decoders)}")
     dtype = {"float32": torch.float32, "float16": torch.float16,
              "bfloat16": torch.bfloat16}[args.dtype]
     work, out = pathlib.Path(args.work), pathlib.Path(args.out)
