@@ -65,8 +65,7 @@ struct Arguments {
                   "[--min-resolution 63] [--grid-stride 4]");
 }
 
-// `text` as a whole number or a number (from_chars: all of it, nothing else), or usage() naming
-// the flag.
+// `text`, all of it, as a Number (std::from_chars); otherwise usage() naming the flag.
 template <typename Number>
 Number number(const std::string& flag, const std::string& text) {
   Number value{};
