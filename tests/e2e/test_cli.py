@@ -128,6 +128,12 @@ def test_decompression_bomb_is_refused(run, tmp_path):
     ["--faces", "-1"],
     ["--method", "magic"],
     ["--format", "dwg"],
+    ["-O", "depth=thick"],
+    ["-O", "depth=5"],
+    ["-O", "steps=20"],
+    ["-O", "depth"],
+    ["--resolution", "64", "-O", "resolution=64"],
+    ["--max-batch", "0"],
 ])
 def test_bad_options_are_caller_errors(run, duck, tmp_path, args):
     out = tmp_path / "o.stl"
@@ -151,3 +157,41 @@ def test_one_bad_image_among_several_still_writes_the_good_one(run, duck, tmp_pa
     proc = run("generate", duck, bad, "-o", out, "--resolution", 48, "-q", check=False)
     assert proc.returncode == 2
     assert [p.name for p in out.iterdir()] == ["duck.stl"]
+
+
+def test_a_methods_own_option_shapes_the_mesh(run, duck, tmp_path):
+    volumes = {}
+    for depth in ["0.3", "1.2"]:
+        report = tmp_path / f"{depth}.json"
+        run("generate", duck, "-o", tmp_path / f"{depth}.stl", "-O", f"depth={depth}",
+            "-O", "detail_mm=0", "--resolution", 64, "--report", report, "-q")
+        volumes[depth] = json.loads(report.read_text())["volume_mm3"]
+    assert volumes["1.2"] > 2 * volumes["0.3"]
+
+
+def test_several_images_in_one_batch(run, duck, tmp_path):
+    bad = bad_file(tmp_path, "bad.png", b"nope")
+    out = tmp_path / "models"
+    proc = run("generate", duck, bad, skimage_photo("astronaut.png"), "-o", out,
+               "--max-batch", 3, "--resolution", 48, check=False)
+    assert proc.returncode == 2
+    assert sorted(p.name for p in out.iterdir()) == ["astronaut.stl", "duck.stl"]
+    assert_printable(out / "duck.stl")
+    # One batch: every photo is prepared before the generator runs.
+    stages = [line.split(": ")[1].split()[0] for line in proc.stderr.splitlines()
+              if not line.startswith("orfeas: error")]
+    assert stages.index("field") > max(i for i, s in enumerate(stages) if s == "prepare")
+    assert "bad.png" in proc.stderr
+
+
+def test_methods_lists_each_method_and_its_options(run):
+    text = run("methods").stdout
+    assert text.startswith("inflate\n")
+    assert "relief\n" in text
+    assert "  depth " in text and "default 0.8" in text
+    listed = json.loads(run("methods", "--json").stdout)["generators"]
+    names = [g["name"] for g in listed]
+    assert names[:2] == ["inflate", "relief"]
+    inflate = listed[0]["options"]["properties"]
+    assert inflate["resolution"] == {"type": "integer", "minimum": 16, "maximum": 512,
+                                     "default": 192, "description": inflate["resolution"]["description"]}

@@ -1,17 +1,20 @@
 #include "orfeas/cli/generate_command.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <map>
 #include <set>
+#include <span>
+#include <variant>
 
 #include "orfeas/core/error.h"
 #include "orfeas/export/atomic_file.h"
 #include "orfeas/export/mesh_format.h"
 #include "orfeas/export/mesh_writer.h"
 #include "orfeas/generate/photo_to_mesh.h"
-#include "orfeas/imaging/decode.h"
+#include "orfeas/generate/registry.h"
 
 namespace orfeas {
 namespace fs = std::filesystem;
@@ -57,6 +60,17 @@ std::vector<Job> plan_jobs(const GenerateArgs& args, MeshFormat format) {
   return jobs;
 }
 
+// "inflate, relief or hunyuan3d": the methods this build has.
+std::string method_names() {
+  const std::vector<std::string_view> names = generator_names();
+  std::string text;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) text += i + 1 == names.size() ? " or " : ", ";
+    text += names[i];
+  }
+  return text;
+}
+
 MeshFormat chosen_format(const GenerateArgs& args) {
   if (!args.format.empty()) return parse_mesh_format(args.format);
   if (args.images.size() == 1) return mesh_format_from_path(args.output);
@@ -93,20 +107,36 @@ void print_summary(const fs::path& output, const PrintReport& r) {
   for (const std::string& warning : r.warnings) std::printf("  warning: %s\n", warning.c_str());
 }
 
-nlohmann::json generate_one(const Job& job, const GenerateArgs& args, MeshFormat format) {
-  StageLog log(job.image.string(), args.quiet);
-  const ProgressFn progress = [&log](std::string_view stage, double f) { log(stage, f); };
+// The generator options given on the command line: each --option NAME=VALUE (the value as JSON,
+// so that the generator's checks name a non-number), and --resolution and --size-mm.
+nlohmann::json given_generator_options(const GenerateArgs& args) {
+  nlohmann::json given = nlohmann::json::object();
+  const auto add = [&given](const std::string& name, nlohmann::json value) {
+    if (given.contains(name)) {
+      throw Error(ErrorCode::kBadInput, "option '" + name + "' is given twice");
+    }
+    given[name] = std::move(value);
+  };
+  for (const std::string& pair : args.options) {
+    const std::size_t equals = pair.find('=');
+    if (equals == std::string::npos || equals == 0) {
+      throw Error(ErrorCode::kBadInput, "--option '" + pair + "' is not NAME=VALUE");
+    }
+    const std::string text = pair.substr(equals + 1);
+    nlohmann::json value = nlohmann::json::parse(text, nullptr, false);
+    add(pair.substr(0, equals), value.is_discarded() ? nlohmann::json(text) : value);
+  }
+  if (args.resolution) add("resolution", *args.resolution);
+  if (args.size_mm) add("size_mm", *args.size_mm);
+  return given;
+}
 
-  PhotoToMeshOptions options;
-  options.method = args.method;
-  options.generator_options = {{"resolution", args.resolution}, {"size_mm", args.size_mm}};
-  options.printable.target_faces = static_cast<std::size_t>(args.faces);
-
-  const std::vector<std::uint8_t> bytes = read_file_bytes(job.image);
-  const PrintableMesh result = photo_to_mesh(bytes, options, progress, CancelToken());
-  progress("write", 0.0);
+// Writes one photo's mesh and prints its summary; returns its report entry.
+nlohmann::json write_result(const Job& job, const PrintableMesh& result, const GenerateArgs& args,
+                            MeshFormat format, StageLog& log) {
+  log("write", 0.0);
   write_mesh(result.mesh, format, job.output);
-  progress("write", 1.0);
+  log("write", 1.0);
   print_summary(job.output, result.report);
 
   nlohmann::json entry = result.report.to_json();
@@ -130,10 +160,17 @@ CLI::App* add_generate_command(CLI::App& app, GenerateArgs& args) {
                   "output file (one image) or directory (several images)")
       ->required();
   cmd->add_option("--format", args.format, "stl, obj, ply, glb or 3mf (default: from -o)");
-  cmd->add_option("--method", args.method, "inflate (default) or relief");
-  cmd->add_option("--size-mm", args.size_mm, "longest side of the printed object")
-      ->capture_default_str();
-  cmd->add_option("--resolution", args.resolution, "grid cells along the longest side")
+  cmd->add_option("--method", args.method, "how: " + method_names() + " (default inflate)");
+  cmd->add_option("--size-mm", args.size_mm, "longest side of the printed object (default 100)");
+  cmd->add_option("--resolution", args.resolution,
+                  "grid cells along the longest side (default: the method's)");
+  cmd->add_option("-O,--option", args.options,
+                  "one of the method's own options, NAME=VALUE (repeatable; e.g. depth=0.6 for "
+                  "inflate, steps=30 or seed=7 for hunyuan3d; `orfeas methods` lists them)")
+      ->allow_extra_args(false);
+  cmd->add_option("--max-batch", args.max_batch,
+                  "most photos generated at once (hunyuan3d runs them as one batch)")
+      ->check(CLI::Range(1, 256))
       ->capture_default_str();
   cmd->add_option("--faces", args.faces, "target triangle count, 0 keeps all")
       ->check(CLI::NonNegativeNumber)
@@ -146,8 +183,13 @@ CLI::App* add_generate_command(CLI::App& app, GenerateArgs& args) {
 int run_generate(const GenerateArgs& args) {
   std::vector<Job> jobs;
   MeshFormat format;
+  PhotoToMeshOptions options;
   try {
     format = chosen_format(args);
+    options.method = args.method;
+    options.generator_options = given_generator_options(args);
+    options.printable.target_faces = static_cast<std::size_t>(args.faces);
+    resolve_photo_to_mesh_options(options);  // bad options fail before any directory is made
     jobs = plan_jobs(args, format);
   } catch (const Error& e) {
     fail("", e.message());
@@ -155,16 +197,40 @@ int run_generate(const GenerateArgs& args) {
   }
 
   int status = 0;
+  const auto failed = [&status](const Job& job, std::string_view what, int code) {
+    fail(job.image.string() + ": ", std::string(what));
+    if (status == 0) status = code;
+  };
   nlohmann::json reports = nlohmann::json::array();
-  for (const Job& job : jobs) {
-    try {
-      reports.push_back(generate_one(job, args, format));
-    } catch (const Error& e) {
-      fail(job.image.string() + ": ", e.message());
-      if (status == 0) status = exit_code(e.code());
-    } catch (const std::exception& e) {
-      fail(job.image.string() + ": internal error: ", e.what());
-      if (status == 0) status = 1;
+  const auto group_size = static_cast<std::size_t>(args.max_batch);
+  for (std::size_t first = 0; first < jobs.size(); first += group_size) {
+    const std::span<const Job> group =
+        std::span(jobs).subspan(first, std::min(group_size, jobs.size() - first));
+    std::vector<fs::path> photos;
+    std::vector<StageLog> logs;
+    for (const Job& job : group) {
+      photos.push_back(job.image);
+      logs.emplace_back(job.image.string(), args.quiet);
+    }
+    const std::vector<PhotoMesh> results = photos_to_meshes(
+        photos, options,
+        [&logs](std::size_t i, std::string_view stage, double fraction) {
+          logs[i](stage, fraction);
+        },
+        CancelToken());
+    for (std::size_t k = 0; k < group.size(); ++k) {
+      if (const auto* error = std::get_if<Error>(&results[k])) {
+        failed(group[k], error->message(), exit_code(error->code()));
+        continue;
+      }
+      try {
+        reports.push_back(
+            write_result(group[k], std::get<PrintableMesh>(results[k]), args, format, logs[k]));
+      } catch (const Error& e) {
+        failed(group[k], e.message(), exit_code(e.code()));
+      } catch (const std::exception& e) {
+        failed(group[k], std::string("internal error: ") + e.what(), 1);
+      }
     }
   }
   if (!args.report.empty() && !reports.empty()) {

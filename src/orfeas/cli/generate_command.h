@@ -1,6 +1,7 @@
 // `orfeas generate IMAGE... -o OUT`: photos to printable mesh files, with a printability report.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,8 +14,10 @@ struct GenerateArgs {
   std::string output;  // a file for one image, a directory for several
   std::string format;  // empty: from the output's extension (one image) or stl (several)
   std::string method = "inflate";
-  double size_mm = 100;
-  int resolution = 192;
+  std::optional<double> size_mm;     // unset: the method's default
+  std::optional<int> resolution;     // unset: the method's default
+  std::vector<std::string> options;  // the method's options as NAME=VALUE
+  int max_batch = 1;                 // most photos given to the generator at once
   long faces = 40000;
   std::string report;  // JSON report file, empty for none
   bool quiet = false;

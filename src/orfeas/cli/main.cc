@@ -6,6 +6,7 @@
 #include "orfeas/cli/agents_command.h"
 #include "orfeas/cli/audit_command.h"
 #include "orfeas/cli/generate_command.h"
+#include "orfeas/cli/methods_command.h"
 #include "orfeas/cli/serve_command.h"
 #include "orfeas/cli/sign_command.h"
 
@@ -16,6 +17,8 @@ int main(int argc, char** argv) {
 
   orfeas::GenerateArgs generate;
   CLI::App* generate_cmd = orfeas::add_generate_command(app, generate);
+  orfeas::MethodsArgs methods;
+  CLI::App* methods_cmd = orfeas::add_methods_command(app, methods);
   orfeas::ServeArgs serve;
   CLI::App* serve_cmd = orfeas::add_serve_command(app, serve);
   orfeas::AgentsArgs agents;
@@ -38,6 +41,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (generate_cmd->parsed()) return orfeas::run_generate(generate);
+  if (methods_cmd->parsed()) return orfeas::run_methods(methods);
   if (serve_cmd->parsed()) return orfeas::run_serve(serve);
   if (agents_cmd->parsed()) return orfeas::run_agents(agents);
   if (audit_cmd->parsed()) return orfeas::run_audit(audit);

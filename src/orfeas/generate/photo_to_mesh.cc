@@ -1,27 +1,82 @@
 #include "orfeas/generate/photo_to_mesh.h"
 
+#include <exception>
+#include <utility>
+
 #include "orfeas/generate/registry.h"
 #include "orfeas/imaging/cutout.h"
+#include "orfeas/imaging/decode.h"
 
 namespace orfeas {
+namespace {
 
-PrintableMesh photo_to_mesh(std::span<const std::uint8_t> image_bytes,
-                            const PhotoToMeshOptions& options, const ProgressFn& progress,
-                            const CancelToken& cancel) {
+// Runs `step`; an exception becomes the result of every photo in `photos`.
+template <typename Step>
+void guarded(std::vector<PhotoMesh>& results, std::span<const std::size_t> photos, Step step) {
+  try {
+    step();
+  } catch (const Error& e) {
+    for (std::size_t i : photos) results[i] = e;
+  } catch (const std::exception& e) {
+    for (std::size_t i : photos) results[i] = Error(ErrorCode::kInternal, e.what());
+  }
+}
+
+}  // namespace
+
+nlohmann::json resolve_photo_to_mesh_options(const PhotoToMeshOptions& options) {
+  return find_generator(options.method).resolve(options.generator_options);
+}
+
+std::vector<PhotoMesh> photos_to_meshes(std::span<const std::filesystem::path> photos,
+                                        const PhotoToMeshOptions& options,
+                                        const PhotoProgressFn& progress,
+                                        const CancelToken& cancel) {
   const Generator& generator = find_generator(options.method);
   const nlohmann::json resolved = generator.resolve(options.generator_options);
+  const auto tell = [&progress](std::size_t i, std::string_view stage, double fraction) {
+    if (progress) progress(i, stage, fraction);
+  };
+  std::vector<PhotoMesh> results(
+      photos.size(), Error(ErrorCode::kInternal, "the generator returned no field for the photo"));
 
-  report(progress, "prepare", 0.0);
-  std::vector<GeneratorInput> inputs{{prepare_image(image_bytes), resolved}};
-  report(progress, "prepare", 1.0);
-  cancel.throw_if_cancelled();
+  std::vector<std::size_t> prepared;  // the photos the generator gets, in order
+  std::vector<GeneratorInput> inputs;
+  for (std::size_t i = 0; i < photos.size(); ++i) {
+    guarded(results, std::span(&i, 1), [&] {
+      tell(i, "prepare", 0.0);
+      cancel.throw_if_cancelled();
+      inputs.push_back({prepare_image(read_file_bytes(photos[i])), resolved});
+      prepared.push_back(i);
+      tell(i, "prepare", 1.0);
+    });
+  }
+  if (inputs.empty()) return results;
 
-  const std::vector<Field> fields = generator.generate(inputs, progress, cancel);
-  cancel.throw_if_cancelled();
+  std::vector<Field> fields;
+  guarded(results, prepared, [&] {
+    fields = generator.generate(
+        inputs,
+        [&](std::string_view stage, double fraction) {
+          for (std::size_t i : prepared) tell(i, stage, fraction);
+        },
+        cancel);
+  });
+  if (fields.size() != inputs.size()) return results;  // failed: the results say why
+  inputs.clear();  // the pictures are no longer needed; the meshes are
 
   PrintableOptions printable = options.printable;
   printable.size_mm = resolved["size_mm"].get<double>();
-  return make_printable(fields.front(), printable, progress);
+  for (std::size_t k = 0; k < prepared.size(); ++k) {
+    const std::size_t i = prepared[k];
+    guarded(results, std::span(&i, 1), [&] {
+      cancel.throw_if_cancelled();
+      results[i] = make_printable(fields[k], printable,
+                                  [&](std::string_view stage, double f) { tell(i, stage, f); });
+      fields[k] = Field();  // its memory is not needed past its mesh
+    });
+  }
+  return results;
 }
 
 }  // namespace orfeas
