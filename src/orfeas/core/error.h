@@ -2,9 +2,13 @@
 // message and optional structured details. HTTP maps the code to a status, the CLI to an exit code.
 #pragma once
 
+#include <cstddef>
+#include <exception>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -48,5 +52,19 @@ int http_status(ErrorCode code);
 
 // The process exit code for a code: 2 for caller errors, 1 for internal and environment errors.
 int exit_code(ErrorCode code);
+
+// For work done for several items at once, whose outcomes (a variant holding Error) are kept one
+// per item: runs `step`, and when it throws, the outcome of every item in `items` becomes the
+// Error (anything else thrown becomes Error{kInternal} with its what()).
+template <typename Outcome, typename Step>
+void record_errors(std::vector<Outcome>& outcomes, std::span<const std::size_t> items, Step step) {
+  try {
+    step();
+  } catch (const Error& e) {
+    for (std::size_t i : items) outcomes[i] = e;
+  } catch (const std::exception& e) {
+    for (std::size_t i : items) outcomes[i] = Error(ErrorCode::kInternal, e.what());
+  }
+}
 
 }  // namespace orfeas

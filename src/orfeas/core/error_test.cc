@@ -1,5 +1,8 @@
 #include "orfeas/core/error.h"
 
+#include <variant>
+#include <vector>
+
 #include <gtest/gtest.h>
 
 namespace orfeas {
@@ -44,6 +47,24 @@ TEST(ErrorTest, MapsEveryCodeToStatusAndExitCode) {
     EXPECT_EQ(http_status(row.code), row.status) << row.name;
     EXPECT_EQ(exit_code(row.code), row.exit) << row.name;
   }
+}
+
+TEST(RecordErrorsTest, AThrowingStepFailsTheItemsItServedOnly) {
+  using Outcome = std::variant<int, Error>;
+  std::vector<Outcome> outcomes(3, 0);
+  const std::vector<std::size_t> served = {0, 2};
+  record_errors(outcomes, served, [] { throw Error(ErrorCode::kTooLarge, "too big"); });
+  EXPECT_EQ(std::get<Error>(outcomes[0]).code(), ErrorCode::kTooLarge);
+  EXPECT_EQ(std::get<int>(outcomes[1]), 0);
+  EXPECT_EQ(std::get<Error>(outcomes[2]).message(), "too big");
+
+  record_errors(outcomes, std::span(served).first(1), [] { throw std::runtime_error("disk"); });
+  EXPECT_EQ(std::get<Error>(outcomes[0]).code(), ErrorCode::kInternal);
+  EXPECT_EQ(std::get<Error>(outcomes[0]).message(), "disk");
+
+  record_errors(outcomes, served, [&] { outcomes[1] = 7; });
+  EXPECT_EQ(std::get<int>(outcomes[1]), 7);
+  EXPECT_EQ(std::get<Error>(outcomes[2]).message(), "too big");
 }
 
 }  // namespace

@@ -1,6 +1,5 @@
 #include "orfeas/generate/photo_to_mesh.h"
 
-#include <exception>
 #include <utility>
 
 #include "orfeas/generate/registry.h"
@@ -8,21 +7,6 @@
 #include "orfeas/imaging/decode.h"
 
 namespace orfeas {
-namespace {
-
-// Runs `step`; an exception becomes the result of every photo in `photos`.
-template <typename Step>
-void guarded(std::vector<PhotoMesh>& results, std::span<const std::size_t> photos, Step step) {
-  try {
-    step();
-  } catch (const Error& e) {
-    for (std::size_t i : photos) results[i] = e;
-  } catch (const std::exception& e) {
-    for (std::size_t i : photos) results[i] = Error(ErrorCode::kInternal, e.what());
-  }
-}
-
-}  // namespace
 
 nlohmann::json resolve_photo_to_mesh_options(const PhotoToMeshOptions& options) {
   return find_generator(options.method).resolve(options.generator_options);
@@ -43,7 +27,7 @@ std::vector<PhotoMesh> photos_to_meshes(std::span<const std::filesystem::path> p
   std::vector<std::size_t> prepared;  // the photos the generator gets, in order
   std::vector<GeneratorInput> inputs;
   for (std::size_t i = 0; i < photos.size(); ++i) {
-    guarded(results, std::span(&i, 1), [&] {
+    record_errors(results, std::span(&i, 1), [&] {
       tell(i, "prepare", 0.0);
       cancel.throw_if_cancelled();
       inputs.push_back({prepare_image(read_file_bytes(photos[i])), resolved});
@@ -54,7 +38,7 @@ std::vector<PhotoMesh> photos_to_meshes(std::span<const std::filesystem::path> p
   if (inputs.empty()) return results;
 
   std::vector<Field> fields;
-  guarded(results, prepared, [&] {
+  record_errors(results, prepared, [&] {
     fields = generator.generate(
         inputs,
         [&](std::string_view stage, double fraction) {
@@ -69,7 +53,7 @@ std::vector<PhotoMesh> photos_to_meshes(std::span<const std::filesystem::path> p
   printable.size_mm = resolved["size_mm"].get<double>();
   for (std::size_t k = 0; k < prepared.size(); ++k) {
     const std::size_t i = prepared[k];
-    guarded(results, std::span(&i, 1), [&] {
+    record_errors(results, std::span(&i, 1), [&] {
       cancel.throw_if_cancelled();
       results[i] = make_printable(fields[k], printable,
                                   [&](std::string_view stage, double f) { tell(i, stage, f); });

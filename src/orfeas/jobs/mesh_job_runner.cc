@@ -24,18 +24,6 @@ std::vector<std::uint8_t> read_input(const std::filesystem::path& path) {
   return bytes;
 }
 
-// Runs `step`; an exception becomes the outcome of every job in `jobs`.
-template <typename Step>
-void guarded(std::vector<JobOutcome>& outcomes, std::span<const std::size_t> jobs, Step step) {
-  try {
-    step();
-  } catch (const Error& e) {
-    for (std::size_t i : jobs) outcomes[i] = e;
-  } catch (const std::exception& e) {
-    for (std::size_t i : jobs) outcomes[i] = Error(ErrorCode::kInternal, e.what());
-  }
-}
-
 // The jobs of one method, prepared for its generator.
 struct MethodGroup {
   std::vector<std::size_t> jobs;  // indices into the batch
@@ -55,7 +43,7 @@ std::vector<JobOutcome> MeshJobRunner::run(std::span<const Job> batch,
   std::map<std::string, MethodGroup> groups;
   std::vector<std::size_t> faces(batch.size(), printable_.target_faces);
   for (std::size_t i = 0; i < batch.size(); ++i) {
-    guarded(outcomes, std::span(&i, 1), [&] {
+    record_errors(outcomes, std::span(&i, 1), [&] {
       progress(i, "prepare", 0);
       MeshJobOptions options =
           MeshJobOptions::from_stored(batch[i].method, batch[i].options, batch[i].priority);
@@ -83,13 +71,13 @@ std::vector<JobOutcome> MeshJobRunner::run(std::span<const Job> batch,
       }
       if (every_job_cancelled) all_cancelled.cancel();
     };
-    guarded(outcomes, group.jobs, [&] {
+    record_errors(outcomes, group.jobs, [&] {
       fields = find_generator(method).generate(group.inputs, field_progress, all_cancelled);
     });
     if (fields.size() != group.inputs.size()) continue;  // failed: the outcomes say why
     for (std::size_t k = 0; k < group.jobs.size(); ++k) {
       std::size_t i = group.jobs[k];
-      guarded(outcomes, std::span(&i, 1), [&] {
+      record_errors(outcomes, std::span(&i, 1), [&] {
         cancel[i]->throw_if_cancelled();
         PrintableOptions printable = printable_;
         printable.size_mm = group.inputs[k].options["size_mm"].get<double>();
