@@ -3,6 +3,7 @@ random-weight model (written in the released layout by write_tiny_hunyuan3d_mode
 through ORFEAS_HUNYUAN3D_MODEL, its own options given with -O, several photos run as one batch."""
 import json
 import os
+import re
 import subprocess
 
 import pytest
@@ -86,3 +87,30 @@ def test_methods_lists_it_with_the_official_defaults():
     assert options["resolution"]["default"] == 384
     assert options["steps"]["default"] == 50
     assert options["guidance"]["default"] == 5
+
+
+def test_a_terminal_sees_the_sampling_steps_go_by(model, duck, tmp_path):
+    """On a terminal the field stage shows its share done after each step; piped, it does not."""
+    import pty
+
+    controller, terminal = pty.openpty()
+    env = dict(os.environ, ORFEAS_HUNYUAN3D_MODEL=str(model), ORFEAS_HUNYUAN3D_DEVICE="cpu")
+    proc = subprocess.run([ORFEAS, "generate", str(duck), "-o", str(tmp_path / "o.stl"),
+                           "--method", "hunyuan3d", "-O", "steps=4", "--resolution", "16"],
+                          stdout=subprocess.DEVNULL, stderr=terminal, env=env, timeout=300)
+    os.close(terminal)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(controller, 4096)
+        except OSError:  # the terminal's other end is closed: all read
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(controller)
+    assert proc.returncode == 0
+    text = shown.decode()
+    under_way = re.findall(r"\r\x1b\[K[^\r]*: field +(\d+) %", text)
+    assert len(under_way) >= 3 and under_way == sorted(under_way, key=int), text
+    assert "\r\x1b[K" + str(duck) + ": field " in text  # the completion line overwrites them

@@ -1,5 +1,7 @@
 #include "orfeas/cli/generate_command.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -77,25 +79,36 @@ MeshFormat chosen_format(const GenerateArgs& args) {
   return MeshFormat::kStl;
 }
 
-// Prints "<image>: <stage> 0.12 s" on stderr as each stage completes.
+// Prints "<image>: <stage> 0.12 s" on stderr as each stage completes. On a terminal it also shows
+// how far a stage under way has come ("<image>: field     40 %"), on a line the next overwrites.
 class StageLog {
  public:
-  StageLog(std::string image, bool quiet) : image_(std::move(image)), quiet_(quiet) {}
+  StageLog(std::string image, bool quiet)
+      : image_(std::move(image)), quiet_(quiet), live_(isatty(STDERR_FILENO) == 1) {}
 
   void operator()(std::string_view stage, double fraction) {
     if (quiet_) return;
     auto [it, fresh] = started_.try_emplace(std::string(stage), Clock::now());
     if (fraction >= 1.0 && !fresh) {
       const double seconds = std::chrono::duration<double>(Clock::now() - it->second).count();
-      std::fprintf(stderr, "%s: %-8s %6.2f s\n", image_.c_str(), it->first.c_str(), seconds);
+      std::fprintf(stderr, "%s%s: %-8s %6.2f s\n", live_ ? "\r\033[K" : "", image_.c_str(),
+                   it->first.c_str(), seconds);
       started_.erase(it);
+      shown_percent_ = -1;
+    } else if (live_ && fraction > 0.0 && fraction < 1.0) {
+      const int percent = static_cast<int>(fraction * 100);
+      if (percent == shown_percent_) return;
+      shown_percent_ = percent;
+      std::fprintf(stderr, "\r\033[K%s: %-8s %3d %%", image_.c_str(), it->first.c_str(), percent);
     }
   }
 
  private:
   std::string image_;
   bool quiet_;
+  bool live_;  // stderr is a terminal
   std::map<std::string, Clock::time_point> started_;
+  int shown_percent_ = -1;  // of the last line shown under way
 };
 
 void print_summary(const fs::path& output, const PrintReport& r) {
