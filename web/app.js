@@ -93,7 +93,16 @@ function schemaOf(method) {
   return (generator && generator.options && generator.options.properties) || {};
 }
 
-function numberInput(name, spec) {
+// A field for one of the method's own options: a list for a choice ("enum"), else a number.
+function optionInput(name, spec) {
+  if (spec.enum) {
+    const select = document.createElement("select");
+    select.name = name;
+    select.id = name;
+    select.append(...spec.enum.map((v) => new Option(v, v, v === spec.default, v === spec.default)));
+    if (spec.description) select.title = spec.description;
+    return select;
+  }
   const input = document.createElement("input");
   input.type = "number";
   input.name = name;
@@ -123,7 +132,7 @@ function showMethodOptions(resetCommon) {
   $("method-options").replaceChildren(
     ...own.map(([name, spec]) => {
       const label = document.createElement("label");
-      label.append(name.replaceAll("_", " "), " ", numberInput(name, spec));
+      label.append(name.replaceAll("_", " "), " ", optionInput(name, spec));
       return label;
     }));
 }

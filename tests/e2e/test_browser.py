@@ -242,6 +242,40 @@ def test_a_dropped_image_is_taken(server, browser):
     wait(browser, lambda d: preview.get_property("naturalWidth") > 0, message="no preview")
 
 
+# Adds a method "choosy" with a choice option to what /api/generators answers, as a build whose
+# hunyuan3d method has several models configured would.
+CHOICE_METHOD = """
+const realFetch = window.fetch;
+window.fetch = async (input, init) => {
+  const answer = await realFetch(input, init);
+  if (!String(input).endsWith("/api/generators")) return answer;
+  const listed = await answer.json();
+  const common = listed.generators[0].options.properties;
+  listed.generators.push({name: "choosy", options: {type: "object", properties: {
+    resolution: common.resolution, size_mm: common.size_mm,
+    model: {type: "string", enum: ["small", "large"], default: "large", description: "which"}}}});
+  return new Response(JSON.stringify(listed), {headers: {"Content-Type": "application/json"}});
+};
+"""
+
+
+def test_a_choice_option_is_a_list(server, browser):
+    script = browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument",
+                                     {"source": CHOICE_METHOD})
+    try:
+        open_page(browser, server)
+        Select(by_id(browser, "method")).select_by_value("choosy")
+        model = Select(wait(browser, lambda d: d.find_element(By.ID, "model")))
+        assert [option.get_property("label") for option in model.options] == ["small", "large"]
+        assert model.first_selected_option.get_property("value") == "large"
+        Select(by_id(browser, "method")).select_by_value("inflate")
+        wait(browser, lambda d: not d.find_elements(By.ID, "model"))
+        assert by_id(browser, "depth").get_attribute("type") == "number"
+    finally:
+        browser.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument",
+                                {"identifier": script["identifier"]})
+
+
 def api_error_for(server, path):
     """The error message the API itself gives for uploading `path`."""
     boundary = uuid.uuid4().hex

@@ -28,11 +28,17 @@ int print_methods(const MethodsArgs& args) {
     }
     std::printf("%.*s\n", static_cast<int>(name.size()), name.data());
     for (const OptionSpec& spec : generator.option_specs()) {
-      const std::string range =
-          number(spec.min) + " to " + number(spec.max) + ", default " + number(spec.fallback);
-      std::printf("  %-18.*s %-7s %-28s %.*s\n", static_cast<int>(spec.name.size()),
-                  spec.name.data(), spec.integer ? "integer" : "number", range.c_str(),
-                  static_cast<int>(spec.description.size()), spec.description.data());
+      const bool choice = !spec.choices.empty();
+      const std::string range = choice ? "default " + spec.choices.front()
+                                       : number(spec.min) + " to " + number(spec.max) +
+                                             ", default " + number(spec.fallback);
+      std::printf(
+          "  %-18.*s %-7s %-28s %.*s\n", static_cast<int>(spec.name.size()), spec.name.data(),
+          choice         ? "string"
+          : spec.integer ? "integer"
+                         : "number",
+          range.c_str(), static_cast<int>(spec.description.size()), spec.description.data());
+      for (const std::string& name : spec.choices) std::printf("    - %s\n", name.c_str());
     }
   }
   if (args.json) std::printf("%s\n", nlohmann::json{{"generators", generators}}.dump(2).c_str());

@@ -13,7 +13,8 @@ struct MethodsArgs {
 CLI::App* add_methods_command(CLI::App& app, MethodsArgs& args);
 
 // Prints one block per method on stdout: its name, then a line per option with its type, range,
-// default and meaning. Returns 0 (or reports an error as report_errors.h does). Throws nothing.
+// default and meaning (a choice's names follow it, a line each). Returns 0 (or reports an error as
+// report_errors.h does). Throws nothing.
 int run_methods(const MethodsArgs& args);
 
 }  // namespace orfeas

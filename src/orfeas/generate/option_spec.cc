@@ -1,5 +1,6 @@
 #include "orfeas/generate/option_spec.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -24,7 +25,28 @@ std::string known_names(std::span<const OptionSpec> specs) {
   return names;
 }
 
+// "a, b or c"
+std::string listed(std::span<const std::string> names) {
+  std::string text;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) text += i + 1 == names.size() ? " or " : ", ";
+    text += names[i];
+  }
+  return text;
+}
+
+nlohmann::json checked_choice(const OptionSpec& spec, const nlohmann::json& value) {
+  const std::string name(spec.name);
+  if (!value.is_string() || std::find(spec.choices.begin(), spec.choices.end(),
+                                      value.get<std::string>()) == spec.choices.end()) {
+    throw Error(ErrorCode::kBadInput, "option '" + name + "' must be " + listed(spec.choices),
+                {{"option", name}, {"choices", spec.choices}});
+  }
+  return value;
+}
+
 nlohmann::json checked_value(const OptionSpec& spec, const nlohmann::json& value) {
+  if (!spec.choices.empty()) return checked_choice(spec, value);
   const std::string name(spec.name);
   if (!value.is_number()) {
     throw Error(ErrorCode::kBadInput, "option '" + name + "' must be a number",
@@ -66,7 +88,8 @@ nlohmann::json resolve_options(std::span<const OptionSpec> specs, const nlohmann
   for (const OptionSpec& spec : specs) {
     const std::string name(spec.name);
     if (!resolved.contains(name)) {
-      resolved[name] = checked_value(spec, spec.fallback);
+      resolved[name] = spec.choices.empty() ? checked_value(spec, spec.fallback)
+                                            : nlohmann::json(spec.choices.front());
     }
   }
   return resolved;
@@ -75,6 +98,15 @@ nlohmann::json resolve_options(std::span<const OptionSpec> specs, const nlohmann
 nlohmann::json options_schema(std::span<const OptionSpec> specs) {
   nlohmann::json properties = nlohmann::json::object();
   for (const OptionSpec& spec : specs) {
+    if (!spec.choices.empty()) {
+      properties[std::string(spec.name)] = {
+          {"type", "string"},
+          {"enum", spec.choices},
+          {"default", spec.choices.front()},
+          {"description", spec.description},
+      };
+      continue;
+    }
     properties[std::string(spec.name)] = {
         {"type", spec.integer ? "integer" : "number"},
         {"minimum", spec.min},

@@ -3,12 +3,14 @@
 #pragma once
 
 #include <span>
+#include <string>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
 
 namespace orfeas {
 
+// A number option, or with `choices` a choice among names.
 struct OptionSpec {
   std::string_view name;
   double min;
@@ -16,15 +18,19 @@ struct OptionSpec {
   double fallback;  // the default
   bool integer;
   std::string_view description;
+  // When not empty the option is a string, one of these, the first by default; min, max,
+  // fallback and integer are then unused.
+  std::span<const std::string> choices = {};
 };
 
 // Returns `given` (a JSON object, or null for none) with every option present: given values
 // validated, missing ones defaulted. Unknown names, non-numbers, non-integers where an integer is
-// required and values outside [min, max] throw Error{kBadInput} naming the option.
+// required, values outside [min, max] and names not among the choices throw Error{kBadInput}
+// naming the option.
 nlohmann::json resolve_options(std::span<const OptionSpec> specs, const nlohmann::json& given);
 
 // {"type":"object","additionalProperties":false,"properties":{name:{"type","minimum","maximum",
-// "default","description"}}}
+// "default","description"}}}; a choice is {"type":"string","enum":[...],"default","description"}.
 nlohmann::json options_schema(std::span<const OptionSpec> specs);
 
 }  // namespace orfeas

@@ -62,5 +62,35 @@ TEST(OptionSpecTest, SchemaDescribesEveryOption) {
   EXPECT_EQ(s["properties"]["scale"]["default"], 2.5);
 }
 
+const std::string kModels[] = {"small", "large"};
+constexpr OptionSpec kChoiceSpecs[] = {
+    {"steps", 1, 100, 50, true, "sampling steps"},
+    {"model", 0, 0, 0, false, "which model", kModels},
+};
+
+TEST(OptionSpecTest, AChoiceDefaultsToTheFirstAndTakesOnlyItsNames) {
+  EXPECT_EQ(resolve_options(kChoiceSpecs, nullptr)["model"], "small");
+  EXPECT_EQ(resolve_options(kChoiceSpecs, {{"model", "large"}})["model"], "large");
+  for (const nlohmann::json& bad : {nlohmann::json("huge"), nlohmann::json(1),
+                                    nlohmann::json("Large"), nlohmann::json(nullptr)}) {
+    try {
+      resolve_options(kChoiceSpecs, {{"model", bad}});
+      FAIL() << bad;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::kBadInput);
+      EXPECT_EQ(e.message(), "option 'model' must be small or large");
+      EXPECT_EQ(e.details()["choices"], nlohmann::json({"small", "large"}));
+    }
+  }
+}
+
+TEST(OptionSpecTest, AChoiceIsAStringEnumInTheSchema) {
+  const nlohmann::json model = options_schema(kChoiceSpecs)["properties"]["model"];
+  EXPECT_EQ(model, nlohmann::json({{"type", "string"},
+                                   {"enum", {"small", "large"}},
+                                   {"default", "small"},
+                                   {"description", "which model"}}));
+}
+
 }  // namespace
 }  // namespace orfeas
