@@ -15,9 +15,12 @@ STEPS = ["-O", "steps=2", "--resolution", 16]
 
 @pytest.fixture(scope="module")
 def model(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("tiny") / "hunyuan3d-dit-v2-0"
-    subprocess.run([os.environ["ORFEAS_WRITE_TINY_MODEL"], str(directory)], check=True, timeout=120)
-    return directory
+    """The default model, and a second one beside it that jobs may pick with -O model=NAME."""
+    models = tmp_path_factory.mktemp("tiny")
+    for name in ["hunyuan3d-dit-v2-0", "hunyuan3d-dit-second"]:
+        subprocess.run([os.environ["ORFEAS_WRITE_TINY_MODEL"], str(models / name)], check=True,
+                       timeout=120)
+    return models / "hunyuan3d-dit-v2-0"
 
 
 @pytest.fixture
@@ -72,7 +75,19 @@ def test_photos_in_one_batch_give_what_each_gives_alone(hunyuan3d, duck, tmp_pat
         assert entry["volume_mm3"] == pytest.approx(expected["volume_mm3"], rel=1e-3)
 
 
-@pytest.mark.parametrize("args", [["-O", "steps=0"], ["-O", "depth=0.5"], ["-O", "guidance=x"]])
+def test_a_model_beside_the_default_is_picked_by_name(hunyuan3d, duck, tmp_path):
+    report = tmp_path / "second.json"
+    hunyuan3d(duck, "-o", tmp_path / "second.stl", *STEPS, "-O", "model=hunyuan3d-dit-second",
+              "--report", report, "-q")
+    assert json.loads(report.read_text())["closed"]
+    proc = hunyuan3d(duck, "-o", tmp_path / "o.stl", *STEPS, "-O", "model=hunyuan3d-dit-v9",
+                     check=False)
+    assert proc.returncode == 2
+    assert "must be hunyuan3d-dit-v2-0 or hunyuan3d-dit-second" in proc.stderr
+
+
+@pytest.mark.parametrize("args", [["-O", "steps=0"], ["-O", "depth=0.5"], ["-O", "guidance=x"],
+                                  ["-O", "model=../hunyuan3d-dit-second"]])
 def test_its_bad_options_are_caller_errors(hunyuan3d, duck, tmp_path, args):
     proc = hunyuan3d(duck, "-o", tmp_path / "o.stl", *args, check=False)
     assert proc.returncode == 2

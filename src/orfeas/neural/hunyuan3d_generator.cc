@@ -2,7 +2,9 @@
 
 #include <c10/core/InferenceMode.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <iterator>
 #include <map>
 #include <utility>
 
@@ -15,6 +17,8 @@
 namespace orfeas::neural {
 namespace {
 
+namespace fs = std::filesystem;
+
 constexpr OptionSpec kSpecs[] = {
     {"resolution", 16, 512, 384, true,
      "octree resolution: grid cells along each side of the decoding box"},
@@ -24,6 +28,9 @@ constexpr OptionSpec kSpecs[] = {
      "guidance scale (classifier-free, or embedded in distilled models)"},
     {"seed", 0, 4294967295.0, 0, true, "seed of the job's initial noise"},
 };
+constexpr std::string_view kModelDescription =
+    "the model: ORFEAS_HUNYUAN3D_MODEL's or a released DiT directory beside it";
+constexpr std::string_view kDitDirectoryPrefix = "hunyuan3d-dit-";
 
 // The value the ring of samples around a decoded grid gets: outside, in logit units.
 constexpr float kOutsideLogit = -1.0f;
@@ -54,20 +61,47 @@ Hunyuan3dSettings Hunyuan3dSettings::from_environment() {
   return settings;
 }
 
+std::vector<std::string> hunyuan3d_model_names(const fs::path& model_directory) {
+  if (model_directory.empty()) return {};
+  fs::path directory = model_directory.lexically_normal();
+  if (!directory.has_filename()) directory = directory.parent_path();  // it ended in '/'
+  std::vector<std::string> beside;
+  std::error_code error;
+  for (fs::directory_iterator
+           it(directory.parent_path().empty() ? "." : directory.parent_path(), error),
+       end;
+       !error && it != end; it.increment(error)) {
+    const std::string name = it->path().filename().string();
+    if (name.starts_with(kDitDirectoryPrefix) && name != directory.filename() &&
+        fs::is_regular_file(it->path() / kModelConfigFile, error)) {
+      beside.push_back(name);
+    }
+  }
+  std::sort(beside.begin(), beside.end());
+  beside.insert(beside.begin(), directory.filename().string());
+  return beside;
+}
+
 Hunyuan3dGenerator::Hunyuan3dGenerator(Hunyuan3dSettings settings)
     : settings_(std::move(settings)),
-      planner_([this] { return free_device_bytes(pipeline_->options().device()); }) {}
+      model_names_(hunyuan3d_model_names(settings_.model_directory)),
+      specs_(std::begin(kSpecs), std::end(kSpecs)),
+      planner_([this] { return free_device_bytes(pipeline_->options().device()); }) {
+  if (!model_names_.empty())
+    specs_.push_back({"model", 0, 0, 0, false, kModelDescription, model_names_});
+}
 
-std::span<const OptionSpec> Hunyuan3dGenerator::option_specs() const { return kSpecs; }
+std::span<const OptionSpec> Hunyuan3dGenerator::option_specs() const { return specs_; }
 
 std::string Hunyuan3dGenerator::batch_key(const nlohmann::json& resolved_options) const {
-  return "hunyuan3d/steps=" + resolved_options.at("steps").dump() +
+  return "hunyuan3d/model=" + resolved_options.value("model", std::string()) +
+         "/steps=" + resolved_options.at("steps").dump() +
          "/guidance=" + resolved_options.at("guidance").dump() +
          "/resolution=" + resolved_options.at("resolution").dump();
 }
 
-const ShapePipeline& Hunyuan3dGenerator::pipeline() const {
-  if (pipeline_) return *pipeline_;
+const ShapePipeline& Hunyuan3dGenerator::pipeline(const std::string& model) const {
+  if (pipeline_ && loaded_model_ == model) return *pipeline_;
   if (settings_.model_directory.empty()) {
     throw Error(ErrorCode::kUnavailable,
                 "the hunyuan3d method has no model: set ORFEAS_HUNYUAN3D_MODEL to a released "
@@ -80,14 +114,22 @@ const ShapePipeline& Hunyuan3dGenerator::pipeline() const {
                       settings_.decoder + "'");
     }
     const at::TensorOptions target = select_device(settings_.device, settings_.dtype);
+    pipeline_.reset();  // the loaded model's memory is freed before the next one loads
+    model_.reset();
+    const fs::path directory =
+        model == model_names_.front()
+            ? settings_.model_directory
+            : settings_.model_directory.lexically_normal().parent_path() / model;
     model_ = std::make_unique<Hunyuan3dModel>(
-        Hunyuan3dModel::load(settings_.model_directory, target, settings_.vae_directory));
+        Hunyuan3dModel::load(directory, target, settings_.vae_directory));
   } catch (const Error& e) {
     // A model the service cannot load is its configuration's fault, not the request's.
     throw Error(ErrorCode::kUnavailable, "the hunyuan3d model cannot be loaded: " + e.message(),
                 e.details());
   }
   pipeline_ = std::make_unique<ShapePipeline>(*model_);
+  loaded_model_ = model;
+  planner_ = BatchPlanner([this] { return free_device_bytes(pipeline_->options().device()); });
   return *pipeline_;
 }
 
@@ -102,13 +144,13 @@ std::vector<Field> Hunyuan3dGenerator::generate(std::span<const GeneratorInput> 
   }
   cancel.throw_if_cancelled();
   const std::lock_guard<std::mutex> lock(mutex_);
-  const ShapePipeline& shapes = pipeline();
   const c10::InferenceMode inference;
 
   std::vector<Field> fields(inputs.size());
   const auto total = static_cast<double>(inputs.size());
   size_t done = 0;  // inputs of earlier groups
   for (const auto& [key, group] : groups) {
+    const ShapePipeline& shapes = pipeline(resolved[group.front()].value("model", std::string()));
     const ShapeSettings settings = shape_settings(resolved[group.front()], settings_);
     std::vector<at::Tensor> images;
     std::vector<uint64_t> seeds;

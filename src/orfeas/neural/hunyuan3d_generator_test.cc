@@ -2,7 +2,10 @@
 
 #include <stdlib.h>
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -147,6 +150,71 @@ TEST_F(Hunyuan3dGeneratorTest, CancelsBetweenSteps) {
   });
   EXPECT_EQ(code, ErrorCode::kCancelled);
   EXPECT_EQ(reports, 1);  // the first step reported, the second never ran
+}
+
+TEST_F(Hunyuan3dGeneratorTest, AJobPicksAModelBesideTheDefaultByName) {
+  testing::write_model_directory(root_ / "hunyuan3d-dit-other", testing::tiny_checkpoint(7));
+  const Hunyuan3dGenerator generator(settings_);
+  const nlohmann::json model = generator.schema()["properties"]["model"];
+  EXPECT_EQ(model["enum"], nlohmann::json({"dit", "hunyuan3d-dit-other"}));
+  EXPECT_EQ(model["default"], "dit");
+  EXPECT_EQ(orfeas::test::code_of([&] {
+              generator.resolve({{"model", "hunyuan3d-dit-none"}});
+            }),
+            ErrorCode::kBadInput);
+  nlohmann::json other = options(1);
+  other["model"] = "hunyuan3d-dit-other";
+  EXPECT_NE(generator.batch_key(generator.resolve(other)),
+            generator.batch_key(generator.resolve(options(1))));
+
+  // Default, other, default: each as the model alone gives it.
+  const std::vector<GeneratorInput> inputs = {{disc(20, {0, 0, 200}), options(1)},
+                                              {disc(20, {0, 0, 200}), other},
+                                              {disc(20, {0, 0, 200}), options(1)}};
+  const std::vector<Field> fields = generator.generate(inputs, {}, CancelToken());
+  Hunyuan3dSettings other_settings = settings_;
+  other_settings.model_directory = root_ / "hunyuan3d-dit-other";
+  const Field other_alone = Hunyuan3dGenerator(other_settings)
+                                .generate(std::span(inputs).first(1), {}, CancelToken())
+                                .front();
+  const Field default_alone =
+      Hunyuan3dGenerator(settings_).generate(std::span(inputs).first(1), {}, CancelToken()).front();
+  const auto max_difference = [](const Field& a, const Field& b) {
+    float most = 0;
+    for (size_t v = 0; v < a.values.size(); ++v) {
+      most = std::max(most, std::abs(a.values[v] - b.values[v]));
+    }
+    return most;
+  };
+  EXPECT_LT(max_difference(fields[0], default_alone), 1e-4);
+  EXPECT_LT(max_difference(fields[2], default_alone), 1e-4);
+  EXPECT_LT(max_difference(fields[1], other_alone), 1e-4);
+  EXPECT_GT(max_difference(fields[1], default_alone), 1e-2);  // another model's field
+}
+
+TEST(Hunyuan3dModelNames, AreTheDefaultThenTheReleasedDitDirectoriesBesideIt) {
+  std::string pattern = ::testing::TempDir() + "hunyuan3d_model_names_test.XXXXXX";
+  ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+  const fs::path root = pattern;
+  for (const char* model : {"hunyuan3d-dit-v2-0", "hunyuan3d-dit-v2-0-turbo",
+                            "hunyuan3d-dit-v2-0-fast", "hunyuan3d-vae-v2-0", "my-dit"}) {
+    fs::create_directories(root / model);
+    std::ofstream(root / model / "config.yaml") << "model: {}\n";
+  }
+  fs::create_directories(root / "hunyuan3d-dit-v2-mini");  // no config.yaml: not a model
+  std::ofstream(root / "hunyuan3d-dit-notes.txt") << "a file\n";
+
+  EXPECT_EQ(hunyuan3d_model_names(root / "hunyuan3d-dit-v2-0-turbo/"),
+            (std::vector<std::string>{"hunyuan3d-dit-v2-0-turbo", "hunyuan3d-dit-v2-0",
+                                      "hunyuan3d-dit-v2-0-fast"}));
+  EXPECT_EQ(hunyuan3d_model_names(root / "my-dit"),
+            (std::vector<std::string>{"my-dit", "hunyuan3d-dit-v2-0", "hunyuan3d-dit-v2-0-fast",
+                                      "hunyuan3d-dit-v2-0-turbo"}));
+  EXPECT_EQ(hunyuan3d_model_names(root / "absent" / "hunyuan3d-dit-v2-0"),
+            std::vector<std::string>{"hunyuan3d-dit-v2-0"});
+  EXPECT_TRUE(hunyuan3d_model_names({}).empty());
+  EXPECT_FALSE(Hunyuan3dGenerator(Hunyuan3dSettings{}).schema()["properties"].contains("model"));
+  fs::remove_all(root);
 }
 
 TEST(SurroundedByOutside, ClosesAFieldWithoutMovingItsSamples) {
