@@ -49,9 +49,31 @@ void check_dimensions(const ImageHeader& header, const ImageLimits& limits) {
   }
 }
 
+// cv::imdecode picks its decoder by sniffing the bytes, not by the format the header names: when
+// that format's decoder turns them down it tries the others, and two of those look for their
+// marker away from the start, where any of our formats may hold it: GDCM (DICOM, "DICM" at byte
+// 128) and GDAL (DTED, "DTED" at byte 140). Either would then parse a small upload as a medical or
+// terrain file: a fuzzed 284-byte "webp" made GDCM allocate 3 GB. Such bytes are refused.
+void refuse_foreign_markers(std::span<const std::uint8_t> bytes, const std::string& format) {
+  constexpr struct {
+    std::size_t offset;
+    std::string_view marker;
+    std::string_view kind;
+  } kForeign[] = {{128, "DICM", "DICOM"}, {140, "DTED", "DTED"}};
+  for (const auto& [offset, marker, kind] : kForeign) {
+    if (bytes.size() >= offset + marker.size() &&
+        std::equal(marker.begin(), marker.end(), bytes.begin() + offset)) {
+      throw Error(ErrorCode::kBadInput, "the " + format + " file carries a " + std::string(kind) +
+                                            " marker at byte " + std::to_string(offset) +
+                                            ", which another decoder would act on; refused");
+    }
+  }
+}
+
 // The pixels exactly as stored: 1, 3 or 4 channels of 8 or 16 bits, with no orientation applied.
 cv::Mat decode_stored_pixels(std::span<const std::uint8_t> bytes, const ImageHeader& header) {
   const std::string format(image_format_name(header.format));
+  refuse_foreign_markers(bytes, format);
   if (header.format == ImageFormat::kJpeg && !jpeg_reaches_end(bytes)) {
     throw Error(ErrorCode::kBadInput, "the jpeg file is truncated: its data stops before the end");
   }

@@ -150,6 +150,35 @@ TEST(DecodeTest, RefusesBrokenFilesAsBadInput) {
   }
 }
 
+// OpenCV would hand such bytes to GDCM or GDAL once their own format's decoder declines them
+// (tests/fuzz/corpus/image_decode/webp_with_dicom_marker made GDCM allocate 3 GB).
+TEST(DecodeTest, RefusesFilesCarryingAnotherDecodersMarker) {
+  const auto refusal = [](const std::vector<std::uint8_t>& bytes) {
+    try {
+      decode_image(bytes);
+    } catch (const Error& e) {
+      return e;
+    }
+    ADD_FAILURE() << "decoded";
+    return Error(ErrorCode::kInternal, "no error");
+  };
+  const std::vector<std::uint8_t> png = read_file_bytes(image_path("png_rgb8.png"));
+  ASSERT_GT(png.size(), 144u);
+  for (const auto& [offset, marker] :
+       {std::pair<std::size_t, std::string>{128, "DICM"}, {140, "DTED"}}) {
+    std::vector<std::uint8_t> bytes = png;
+    std::copy(marker.begin(), marker.end(), bytes.begin() + static_cast<std::ptrdiff_t>(offset));
+    const Error error = refusal(bytes);
+    EXPECT_EQ(error.code(), ErrorCode::kBadInput) << marker;
+    EXPECT_THAT(error.message(), HasSubstr("marker at byte " + std::to_string(offset)));
+  }
+  const Error fuzzed =
+      refusal(read_file_bytes(std::filesystem::path(ORFEAS_TEST_DATA) / ".." / "fuzz" / "corpus" /
+                              "image_decode" / "webp_with_dicom_marker"));
+  EXPECT_EQ(fuzzed.code(), ErrorCode::kBadInput);
+  EXPECT_THAT(fuzzed.message(), HasSubstr("DICOM marker"));
+}
+
 // These files hold a header and no pixels at all: only a check before decoding can see the size.
 TEST(DecodeTest, RefusesOversizedImagesOnTheirHeader) {
   const Error wide = decode_error("bad_header_20000x20000.png");
