@@ -15,6 +15,7 @@
 #include "orfeas/export/atomic_file.h"
 #include "orfeas/export/mesh_format.h"
 #include "orfeas/export/mesh_writer.h"
+#include "orfeas/generate/option_spec.h"
 #include "orfeas/generate/photo_to_mesh.h"
 #include "orfeas/generate/registry.h"
 
@@ -62,17 +63,6 @@ std::vector<Job> plan_jobs(const GenerateArgs& args, MeshFormat format) {
   return jobs;
 }
 
-// "inflate, relief or hunyuan3d": the methods this build has.
-std::string method_names() {
-  const std::vector<std::string_view> names = generator_names();
-  std::string text;
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    if (i > 0) text += i + 1 == names.size() ? " or " : ", ";
-    text += names[i];
-  }
-  return text;
-}
-
 MeshFormat chosen_format(const GenerateArgs& args) {
   if (!args.format.empty()) return parse_mesh_format(args.format);
   if (args.images.size() == 1) return mesh_format_from_path(args.output);
@@ -114,9 +104,8 @@ class StageLog {
 void print_summary(const fs::path& output, const PrintReport& r) {
   std::printf("%s: %s, %s, %d part%s, %zu triangles, %.1f x %.1f x %.1f mm, %.0f mm3\n",
               output.string().c_str(), r.closed ? "closed" : "NOT closed",
-              r.manifold ? "manifold" : "NOT manifold", r.components,
-              r.components == 1 ? "" : "s", r.triangles, r.bbox_mm.x, r.bbox_mm.y, r.bbox_mm.z,
-              r.volume_mm3);
+              r.manifold ? "manifold" : "NOT manifold", r.components, r.components == 1 ? "" : "s",
+              r.triangles, r.bbox_mm.x, r.bbox_mm.y, r.bbox_mm.z, r.volume_mm3);
   for (const std::string& warning : r.warnings) std::printf("  warning: %s\n", warning.c_str());
 }
 
@@ -173,7 +162,8 @@ CLI::App* add_generate_command(CLI::App& app, GenerateArgs& args) {
                   "output file (one image) or directory (several images)")
       ->required();
   cmd->add_option("--format", args.format, "stl, obj, ply, glb or 3mf (default: from -o)");
-  cmd->add_option("--method", args.method, "how: " + method_names() + " (default inflate)");
+  cmd->add_option("--method", args.method,
+                  "how: " + alternatives(generator_names()) + " (default inflate)");
   cmd->add_option("--size-mm", args.size_mm, "longest side of the printed object (default 100)");
   cmd->add_option("--resolution", args.resolution,
                   "grid cells along the longest side (default: the method's)");

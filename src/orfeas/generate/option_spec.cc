@@ -25,21 +25,12 @@ std::string known_names(std::span<const OptionSpec> specs) {
   return names;
 }
 
-// "a, b or c"
-std::string listed(std::span<const std::string> names) {
-  std::string text;
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    if (i > 0) text += i + 1 == names.size() ? " or " : ", ";
-    text += names[i];
-  }
-  return text;
-}
-
 nlohmann::json checked_choice(const OptionSpec& spec, const nlohmann::json& value) {
   const std::string name(spec.name);
   if (!value.is_string() || std::find(spec.choices.begin(), spec.choices.end(),
                                       value.get<std::string>()) == spec.choices.end()) {
-    throw Error(ErrorCode::kBadInput, "option '" + name + "' must be " + listed(spec.choices),
+    const std::vector<std::string_view> names(spec.choices.begin(), spec.choices.end());
+    throw Error(ErrorCode::kBadInput, "option '" + name + "' must be " + alternatives(names),
                 {{"option", name}, {"choices", spec.choices}});
   }
   return value;
@@ -49,8 +40,7 @@ nlohmann::json checked_value(const OptionSpec& spec, const nlohmann::json& value
   if (!spec.choices.empty()) return checked_choice(spec, value);
   const std::string name(spec.name);
   if (!value.is_number()) {
-    throw Error(ErrorCode::kBadInput, "option '" + name + "' must be a number",
-                {{"option", name}});
+    throw Error(ErrorCode::kBadInput, "option '" + name + "' must be a number", {{"option", name}});
   }
   const double v = value.get<double>();
   if (spec.integer && v != std::floor(v)) {
@@ -68,6 +58,15 @@ nlohmann::json checked_value(const OptionSpec& spec, const nlohmann::json& value
 }
 
 }  // namespace
+
+std::string alternatives(std::span<const std::string_view> names) {
+  std::string text;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) text += i + 1 == names.size() ? " or " : ", ";
+    text += names[i];
+  }
+  return text;
+}
 
 nlohmann::json resolve_options(std::span<const OptionSpec> specs, const nlohmann::json& given) {
   if (!given.is_null() && !given.is_object()) {

@@ -5,6 +5,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -28,6 +29,9 @@ struct OptionSpec {
 // required, values outside [min, max] and names not among the choices throw Error{kBadInput}
 // naming the option.
 nlohmann::json resolve_options(std::span<const OptionSpec> specs, const nlohmann::json& given);
+
+// "a", "a or b", "a, b or c": names as alternatives, for messages and help texts.
+std::string alternatives(std::span<const std::string_view> names);
 
 // {"type":"object","additionalProperties":false,"properties":{name:{"type","minimum","maximum",
 // "default","description"}}}; a choice is {"type":"string","enum":[...],"default","description"}.

@@ -92,5 +92,13 @@ TEST(OptionSpecTest, AChoiceIsAStringEnumInTheSchema) {
                                    {"description", "which model"}}));
 }
 
+TEST(OptionSpecTest, AlternativesReadAsAList) {
+  using Names = std::vector<std::string_view>;
+  EXPECT_EQ(alternatives(Names{}), "");
+  EXPECT_EQ(alternatives(Names{"a"}), "a");
+  EXPECT_EQ(alternatives(Names{"a", "b"}), "a or b");
+  EXPECT_EQ(alternatives(Names{"a", "b", "c"}), "a, b or c");
+}
+
 }  // namespace
 }  // namespace orfeas
